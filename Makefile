@@ -1,0 +1,62 @@
+# HMM lock-drop series: build, boot and test Linux 6.12 under QEMU.
+# "make help" lists the targets.  Scripts in scripts/ each do one job.
+
+BUILD   ?= build
+TARBALL ?= /usr/src/linux-source-6.12.tar.xz
+# KSRC=/path/to/linux builds and tests your own tree instead of Debian's
+# source with patches/ applied (objects still go to $(OBJ), out of tree).
+KSRC    ?=
+SRC     := $(if $(KSRC),$(abspath $(KSRC)),$(abspath $(BUILD))/linux)
+OBJ     ?= $(abspath $(BUILD))/obj
+LOGS    ?= $(abspath $(BUILD))/logs
+FRAGS   ?= config/bench.config
+# TESTS=regex selects tests by "program:test" name, e.g. TESTS=anon_read
+TESTS   ?=
+export SRC OBJ LOGS TESTS
+
+.PHONY: all check help deps tree config kernel progs run shell export reset-tree clean
+
+all: progs ## main job: build the kernel with patches/, boot it, run the HMM tests
+	scripts/run.sh $(OBJ) $(LOGS)/run
+
+check: deps ## the tests: bench self-tests and the test suite; ends "N passed, N failed"
+	scripts/check.sh
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+	@echo "variables: KSRC=path TESTS=regex ACCEL=auto|tcg|kvm TIMEOUT=s BUILD=dir"
+
+deps: ## install missing Debian packages (apt-get)
+	@scripts/deps.sh
+
+tree: deps ## unpack the base and apply patches/ in $(BUILD)/linux (not with KSRC)
+ifeq ($(KSRC),)
+	@scripts/tree.sh $(TARBALL) $(BUILD)/linux patches
+else
+	@test -f $(SRC)/Makefile || { echo "KSRC=$(KSRC) is not a kernel tree"; exit 1; }
+endif
+
+config: tree ## make $(OBJ)/.config from tinyconfig + $(FRAGS)
+	@scripts/config.sh $(SRC) $(OBJ) $(FRAGS)
+
+kernel: config ## build bzImage, modules and UAPI headers (ccache)
+	@scripts/build.sh $(SRC) $(OBJ)
+
+progs: kernel ## build the guest's static test programs
+	@scripts/progs.sh $(SRC) $(OBJ) $(OBJ)/progs
+
+run: progs ## boot the guest and run the tests (TESTS=regex to select)
+	scripts/run.sh $(OBJ) $(LOGS)/run
+
+shell: progs ## boot the guest with test_hmm loaded and a shell on this terminal
+	scripts/shell.sh $(OBJ) $(LOGS)/shell
+
+export: ## write the tree's commits since "base" to patches/ (git format-patch)
+	@scripts/export.sh $(BUILD)/linux patches
+
+reset-tree: ## throw away the tree's commits and re-apply patches/
+	@rm -f $(BUILD)/linux/.git/bench-applied
+	@scripts/tree.sh $(TARBALL) $(BUILD)/linux patches
+
+clean: ## remove $(BUILD) (the kernel tree too: export first!)
+	rm -rf $(BUILD)

@@ -1,0 +1,43 @@
+#!/bin/bash
+# The test command (make check): build, test the bench itself, run the test
+# suite in the guest, and end with one line "N passed, N failed[, N skipped]".
+# Every part runs even when an earlier one failed, so the summary is whole.
+# usage: check.sh   (env from the Makefile: SRC OBJ LOGS)
+set -u
+. "$(dirname "$0")/lib.sh"
+top=$(realpath "$(dirname "$0")/..")
+: "${SRC:?}" "${OBJ:?}" "${LOGS:?}"
+mkdir -p "$LOGS"
+parts=() t_build=0 t_run=0
+
+part() { # NAME COMMAND... : run one part, remember its counts
+	local name=$1 t=$(date +%s); shift
+	say "$name"
+	rm -f "$LOGS/$name/counts"
+	"$@"
+	[ -f "$LOGS/$name/counts" ] || { mkdir -p "$LOGS/$name"; echo "0 1 0" > "$LOGS/$name/counts"; }
+	t_run=$((t_run + $(date +%s) - t))
+	parts+=("$name")
+}
+
+t=$(date +%s)
+if ! make -s -C "$top" kernel progs; then
+	echo "the kernel or the test programs did not build; see $OBJ/build.log"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+t_build=$(( $(date +%s) - t ))
+
+part bench-selftest "$top/scripts/selftest-bench.sh" "$OBJ" "$LOGS/bench-selftest"
+part suite "$top/scripts/run.sh" "$OBJ" "$LOGS/suite"
+
+P=0 F=0 S=0
+echo "---- summary (logs in $LOGS/<part>/) ----"
+for p in "${parts[@]}"; do
+	read -r a b c < "$LOGS/$p/counts"
+	printf '  %-16s %4d passed, %d failed, %d skipped\n' "$p" "$a" "$b" "$c"
+	P=$((P + a)) F=$((F + b)) S=$((S + c))
+done
+echo "  time: build ${t_build}s, guest runs ${t_run}s"
+if [ "$S" -gt 0 ]; then echo "$P passed, $F failed, $S skipped"; else echo "$P passed, $F failed"; fi
+[ "$F" = 0 ]
