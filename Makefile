@@ -14,10 +14,10 @@ FRAGS   ?= config/bench.config
 TESTS   ?=
 export SRC OBJ LOGS TESTS
 
-.PHONY: all check help deps tree config kernel progs run shell export reset-tree clean
+.PHONY: all check help deps tree config kernel progs run bisect shell export reset-tree clean
 
-all: progs ## main job: build the kernel with patches/, boot it, run the HMM tests
-	scripts/run.sh $(OBJ) $(LOGS)/run
+all: progs ## main job: build the kernel with patches/, boot it, run the post-copy demo
+	@PLAN=demo/plan SHOW=all scripts/run.sh $(OBJ) $(LOGS)/demo
 
 check: deps ## the tests: bench self-tests and the test suite; ends "N passed, N failed"
 	scripts/check.sh
@@ -47,6 +47,9 @@ progs: kernel ## build the guest's static test programs
 
 run: progs ## boot the guest and run the tests (TESTS=regex to select)
 	scripts/run.sh $(OBJ) $(LOGS)/run
+
+bisect: tree ## build and test every prefix of the series (worktree $(BUILD)/bisect)
+	scripts/bisect.sh $(BUILD)/linux $(LOGS)/bisect $(FRAGS)
 
 shell: progs ## boot the guest with test_hmm loaded and a shell on this terminal
 	scripts/shell.sh $(OBJ) $(LOGS)/shell

@@ -9,6 +9,10 @@ jobs=${JOBS:-$(nproc)}
 # A fixed base dir lets ccache hit across clones in different directories.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(dirname "$src")}
 export CCACHE_NOHASHDIR=1
+# The kernel passes -fmacro-prefix-map=<absolute source path>/=, which only
+# strips that path from __FILE__: the objects are the same wherever the tree
+# is, so do not let the path defeat the cache.
+export CCACHE_IGNOREOPTIONS='-fmacro-prefix-map=*'
 export KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
 cc="ccache gcc"
 command -v ccache >/dev/null || cc=gcc

@@ -15,7 +15,7 @@ install -m 755 "$init" "$stage/init"
 cp "$setup" "$stage/bench/setup"
 cp "$plan" "$stage/bench/plan"
 for p in "$progs"/*; do
-	case "$p" in *.log) continue ;; esac
+	case "$p" in *.log|*.list) continue ;; esac
 	cp "$p" "$stage/bench/bin/"
 done
 find "$obj/modroot" -name '*.ko' -exec cp {} "$stage/lib/modules/" \;

@@ -1,8 +1,11 @@
 #!/bin/bash
-# Build the guest's test programs, statically linked against the tree's
-# exported UAPI headers (OBJ/usr/include): the tree's own hmm-tests, and this
-# project's programs in tests/ (each tests/*.c is one program).
+# Build the guest's programs, statically linked against the tree's exported
+# UAPI headers (OBJ/usr/include): the tree's own hmm-tests and this project's
+# tests/*.c (kselftest-harness programs, listed in OUTDIR/harness.list for the
+# test plan), and demo/*.c (plain programs).
 # usage: progs.sh SRC OBJ OUTDIR
+# env:   TREE_ONLY=1 builds only the tree's own tests (the project's programs
+#        use the series' ioctls, which an early prefix of the series lacks)
 set -eu
 . "$(dirname "$0")/lib.sh"
 src=$(realpath "$1") obj=$(realpath "$2") out=$3
@@ -23,8 +26,15 @@ build() { # OUTPUT SOURCES...
 }
 
 build hmm-tests "$mm/hmm-tests.c"
+echo hmm-tests > "$out/harness.list"
+[ -z "${TREE_ONLY:-}" ] || { say "guest programs built: hmm-tests"; exit 0; }
 for c in "$top"/tests/*.c; do
 	[ -e "$c" ] || continue
 	build "$(basename "$c" .c)" -I "$mm" "$c"
+	basename "$c" .c >> "$out/harness.list"
 done
-say "test programs built: $(cd "$out" && ls | grep -v '\.log$' | tr '\n' ' ')"
+for c in "$top"/demo/*.c; do
+	[ -e "$c" ] || continue
+	build "$(basename "$c" .c)" "$c"
+done
+say "guest programs built: $(cd "$out" && ls | grep -vE '\.(log|list)$' | tr '\n' ' ')"

@@ -6,7 +6,7 @@
 # tail of the console printed.
 # usage: qemu.sh KERNEL INITRD RUNDIR [KERNEL-ARGS...]
 # env:   ACCEL=auto|tcg|kvm  TIMEOUT=seconds  ICOUNT=1 (repeatable timing)
-#        MEM=3G SMP=2  QUIET=1 (no live output)
+#        MEM=3G SMP=2  QUIET=1 (no live output)  SHOW=all (all test output)
 set -eu
 . "$(dirname "$0")/lib.sh"
 kernel=$1 initrd=$2 rundir=$3; shift 3
@@ -52,8 +52,9 @@ timeout -k 10 "$timeout" qemu-system-x86_64 -M pc "${opts[@]}" -m "${MEM:-3G}" -
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial stdio < /dev/null 2> "$rundir/qemu.err" |
 	tee "$results" |
-	if [ -n "${QUIET:-}" ]; then cat > /dev/null; else
-		grep --line-buffered -E '^(not )?ok [0-9]+ |^BENCH-(BOOT|DONE)' | sed -u 's/^/    /'; fi
+	if [ -n "${QUIET:-}" ]; then cat > /dev/null
+	elif [ "${SHOW:-}" = all ]; then grep --line-buffered -v '^BENCH-'
+	else grep --line-buffered -E '^(not )?ok [0-9]+ |^BENCH-(BOOT|DONE)' | sed -u 's/^/    /'; fi
 rc=${PIPESTATUS[0]}
 set -e
 echo "$accel $(( $(date +%s) - start ))" > "$rundir/boot-info"

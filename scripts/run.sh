@@ -14,7 +14,7 @@ rm -f "$rundir"/{counts,console.log,results.log}
 if [ -n "${PLAN:-}" ]; then
 	cp "$PLAN" "$rundir/plan"
 else
-	"$top/scripts/plan.py" --filter "${TESTS:-}" "$obj"/progs/* > "$rundir/plan" ||
+	"$top/scripts/plan.py" --filter "${TESTS:-}" $(sed "s|^|$obj/progs/|" "$obj/progs/harness.list") > "$rundir/plan" ||
 		die "no test plan"
 fi
 "$top/scripts/initramfs.sh" "$obj" "$obj/progs" "$rundir/plan" "$top/guest/init" \
