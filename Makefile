@@ -14,7 +14,7 @@ FRAGS   ?= config/bench.config
 TESTS   ?=
 export SRC OBJ LOGS TESTS
 
-.PHONY: all check help deps tree config kernel progs run bisect shell export reset-tree clean
+.PHONY: all check help deps tree config kernel progs run bench bisect shell export reset-tree clean
 
 all: progs ## main job: build the kernel with patches/, boot it, run the post-copy demo
 	@PLAN=demo/plan SHOW=all scripts/run.sh $(OBJ) $(LOGS)/demo
@@ -47,6 +47,9 @@ progs: kernel ## build the guest's static test programs
 
 run: progs ## boot the guest and run the tests (TESTS=regex to select)
 	scripts/run.sh $(OBJ) $(LOGS)/run
+
+bench: progs ## benchmark under qemu -icount: table and plot in $(LOGS)/bench (slow)
+	scripts/bench.sh $(BUILD)/linux $(OBJ) $(LOGS)/bench $(FRAGS)
 
 bisect: tree ## build and test every prefix of the series (worktree $(BUILD)/bisect)
 	scripts/bisect.sh $(BUILD)/linux $(LOGS)/bisect $(FRAGS)

@@ -31,6 +31,7 @@ t_build=$(( $(date +%s) - t ))
 part bench-selftest "$top/scripts/selftest-bench.sh" "$OBJ" "$LOGS/bench-selftest"
 part suite "$top/scripts/run.sh" "$OBJ" "$LOGS/suite"
 part demo env PLAN="$top/demo/plan" QUIET=1 "$top/scripts/run.sh" "$OBJ" "$LOGS/demo"
+part bench-smoke "$top/scripts/bench-smoke.sh" "$OBJ" "$LOGS/bench-smoke"
 
 P=0 F=0 S=0
 echo "---- summary (logs in $LOGS/<part>/) ----"

@@ -2,7 +2,7 @@
 # Build the guest's programs, statically linked against the tree's exported
 # UAPI headers (OBJ/usr/include): the tree's own hmm-tests and this project's
 # tests/*.c (kselftest-harness programs, listed in OUTDIR/harness.list for the
-# test plan), and demo/*.c (plain programs).
+# test plan), and demo/*.c and bench/*.c (plain programs).
 # usage: progs.sh SRC OBJ OUTDIR
 # env:   TREE_ONLY=1 builds only the tree's own tests (the project's programs
 #        use the series' ioctls, which an early prefix of the series lacks)
@@ -33,7 +33,7 @@ for c in "$top"/tests/*.c; do
 	build "$(basename "$c" .c)" -I "$mm" "$c"
 	basename "$c" .c >> "$out/harness.list"
 done
-for c in "$top"/demo/*.c; do
+for c in "$top"/demo/*.c "$top"/bench/*.c; do
 	[ -e "$c" ] || continue
 	build "$(basename "$c" .c)" "$c"
 done

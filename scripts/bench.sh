@@ -1,0 +1,40 @@
+#!/bin/bash
+# make bench: measure the fault path in guests under qemu -icount (guest time
+# counts instructions, so figures repeat within about 0.2%).
+#  1. the patched kernel (OBJ): bench/hmm-bench.c over 2, 16, 128, 1024 MiB;
+#  2. refactor overhead: hmm-bench --refactor on the pristine base (built in
+#     TREE/../bench-base) and on the patched kernel, same config and guest;
+#  3. scripts/bench-report.py: table, RUNDIR/results.md, RUNDIR/bench.png.
+# usage: bench.sh TREE OBJ RUNDIR FRAGMENT...
+# env:   SIZES=2,16,128,1024  RESTART_LIMIT=seconds of guest time (60)
+set -eu
+. "$(dirname "$0")/lib.sh"
+tree=$(realpath "$1") obj=$(realpath "$2") rundir=$3; shift 3
+top=$(realpath "$(dirname "$0")/..")
+sizes=${SIZES:-2,16,128,1024}
+mkdir -p "$rundir"
+export ICOUNT=1 TIMEOUT=${TIMEOUT:-5400}
+
+guest() { # OBJ NAME ARGS...: run hmm-bench in a guest booted from OBJ
+	local o=$1 name=$2; shift 2
+	printf 'bench:%s\t%s\t/bench/bin/hmm-bench %s\n' "$name" "$TIMEOUT" "$*" > "$rundir/$name.plan"
+	say "hmm-bench $* on $(basename "$(dirname "$o")")/$(basename "$o") (qemu -icount; this takes minutes)"
+	PLAN=$rundir/$name.plan SHOW=all "$top/scripts/run.sh" "$o" "$rundir/$name"
+}
+
+# The pristine base, same config, in the same layout as the main tree so
+# that ccache hits.  It gets the patched build's hmm-bench: --refactor uses
+# only ioctls that a kernel without the series has.
+base=$(dirname "$tree")/bench-base
+git -C "$tree" worktree prune
+[ -d "$base/linux" ] || git -C "$tree" worktree add -q --detach "$base/linux" base
+"$top/scripts/config.sh" "$base/linux" "$base/obj" "$@"
+"$top/scripts/build.sh" "$base/linux" "$base/obj"
+TREE_ONLY=1 "$top/scripts/progs.sh" "$base/linux" "$base/obj" "$base/obj/progs"
+cp "$obj/progs/hmm-bench" "$base/obj/progs/"
+
+guest "$obj" main --sizes "$sizes" --restart-limit "${RESTART_LIMIT:-60}"
+guest "$base/obj" refactor-pristine --refactor --sizes 1024
+guest "$obj" refactor-patched --refactor --sizes 1024
+"$top/scripts/bench-report.py" "$rundir" "$rundir/main/results.log" \
+	"$rundir/refactor-pristine/results.log" "$rundir/refactor-patched/results.log"
