@@ -83,6 +83,14 @@ def report(outdir, main_log, base_log, patched_log):
         if rs and rr:
             lines.append(f"- Restart-from-start at {s} MiB: {rs['ns_per_page'] / rr['ns_per_page']:.2f}x "
                          f"resume ({rs['walks']:,} walks from the start of the range).")
+    pts = [(s, get[("hmm_restart", s)]["ns_per_page"] / get[("hmm_resume", s)]["ns_per_page"])
+           for s in sizes if ("hmm_restart", s) in get and ("hmm_resume", s) in get]
+    for (s0, r0), (s1, r1) in zip(pts, pts[1:]):
+        if r0 < 2 <= r1:
+            # the excess cost of restarting grows linearly with the size
+            x = s0 + (2 - r0) * (s1 - s0) / (r1 - r0)
+            lines.append(f"- Restart-from-start becomes 2x slower than resume at about {x:.1f} MiB "
+                         f"({x * 256:,.0f} pages; interpolated between {s0} and {s1} MiB).")
     lines += [f"- {n}" for n in notes if not n.startswith("method")]
     if base_log and patched_log:
         b, _ = parse(base_log)

@@ -1,17 +1,17 @@
 #!/bin/bash
 # make bench: measure the fault path in guests under qemu -icount (guest time
 # counts instructions, so figures repeat within about 0.2%).
-#  1. the patched kernel (OBJ): bench/hmm-bench.c over 2, 16, 128, 1024 MiB;
+#  1. the patched kernel (OBJ): bench/hmm-bench.c over 2 MiB to 1 GiB;
 #  2. refactor overhead: hmm-bench --refactor on the pristine base (built in
 #     TREE/../bench-base) and on the patched kernel, same config and guest;
 #  3. scripts/bench-report.py: table, RUNDIR/results.md, RUNDIR/bench.png.
 # usage: bench.sh TREE OBJ RUNDIR FRAGMENT...
-# env:   SIZES=2,16,128,1024  RESTART_LIMIT=seconds of guest time (60)
+# env:   SIZES=2,4,8,16,128,1024  RESTART_LIMIT=seconds of guest time (60)
 set -eu
 . "$(dirname "$0")/lib.sh"
 tree=$(realpath "$1") obj=$(realpath "$2") rundir=$3; shift 3
 top=$(realpath "$(dirname "$0")/..")
-sizes=${SIZES:-2,16,128,1024}
+sizes=${SIZES:-2,4,8,16,128,1024}
 mkdir -p "$rundir"
 export ICOUNT=1 TIMEOUT=${TIMEOUT:-5400}
 
