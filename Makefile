@@ -12,7 +12,7 @@ LOGS    ?= $(abspath $(BUILD))/logs
 FRAGS   ?= config/bench.config
 # TESTS=regex selects tests by "program:test" name, e.g. TESTS=anon_read
 TESTS   ?=
-export SRC OBJ LOGS TESTS
+export SRC OBJ LOGS TESTS KSRC
 
 .PHONY: all check help deps tree config kernel progs run bench bisect shell export reset-tree clean
 

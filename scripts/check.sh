@@ -28,6 +28,9 @@ if ! make -s -C "$top" kernel progs; then
 fi
 t_build=$(( $(date +%s) - t ))
 
+# The series' own checks need its tree; a user's KSRC tree is not the series.
+[ -n "${KSRC:-}" ] ||
+	part upstream "$top/scripts/upstream-checks.sh" "$SRC" "$top/patches" "$LOGS/upstream"
 part bench-selftest "$top/scripts/selftest-bench.sh" "$OBJ" "$LOGS/bench-selftest"
 part suite "$top/scripts/run.sh" "$OBJ" "$LOGS/suite"
 part demo env PLAN="$top/demo/plan" QUIET=1 "$top/scripts/run.sh" "$OBJ" "$LOGS/demo"

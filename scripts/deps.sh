@@ -3,7 +3,7 @@
 # usage: deps.sh [EXTRA-PACKAGE...]
 set -eu
 . "$(dirname "$0")/lib.sh"
-pkgs="make gcc libc6-dev git python3 flex bison bc libelf-dev libssl-dev cpio kmod
+pkgs="make gcc libc6-dev git python3 perl flex bison bc libelf-dev libssl-dev cpio kmod
 	rsync xz-utils ccache busybox-static qemu-system-x86 linux-source-6.12 gnuplot-nox $*"
 missing=
 for p in $pkgs; do

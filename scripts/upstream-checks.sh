@@ -1,0 +1,42 @@
+#!/bin/bash
+# Checks a maintainer runs before reading a series, one PASS/FAIL line each:
+# checkpatch --strict on every patch, kernel-doc -Wall on every changed C
+# file, and the form of the series (Signed-off-by on every patch, a cover
+# letter with a diffstat, a base-commit line).  Writes "PASSED FAILED 0" to
+# RUNDIR/counts.
+# usage: upstream-checks.sh TREE PATCHDIR RUNDIR
+set -u
+. "$(dirname "$0")/lib.sh"
+tree=$(realpath "$1") patchdir=$(realpath "$2") rundir=$3
+mkdir -p "$rundir"
+pass=0 fail=0
+gate() { # NAME LOGFILE: the gate passed if the command before it left no output
+	if [ "$3" = 0 ] && [ ! -s "$2" ]; then pass=$((pass + 1)); echo "    PASS $1"
+	else fail=$((fail + 1)); echo "    FAIL $1 (see $2)"; sed 's/^/      /' "$2" | head -20; fi
+}
+series=$(ls "$patchdir"/*.patch 2>/dev/null | grep -v '/0000-cover-letter.patch$')
+[ -n "$series" ] || die "no patches in $patchdir"
+
+for p in $series; do
+	(cd "$tree" && ./scripts/checkpatch.pl --strict -q "$p") > "$rundir/checkpatch.log" 2>&1
+	gate "checkpatch --strict $(basename "$p")" "$rundir/checkpatch.log" $?
+done
+
+files=$(git -C "$tree" diff --name-only base..HEAD -- '*.c' '*.h')
+(cd "$tree" && ./scripts/kernel-doc -none -Wall $files) > "$rundir/kernel-doc.log" 2>&1
+gate "kernel-doc -Wall on $(echo $files | wc -w) changed C files" "$rundir/kernel-doc.log" $?
+
+: > "$rundir/form.log"
+for p in $series; do
+	grep -q '^Signed-off-by: ' "$p" || echo "$(basename "$p"): no Signed-off-by" >> "$rundir/form.log"
+	grep -qE '^Subject: \[PATCH [0-9]+/[0-9]+\] [a-zA-Z/_.-]+: ' "$p" ||
+		echo "$(basename "$p"): subject has no subsystem prefix" >> "$rundir/form.log"
+done
+cover=$patchdir/0000-cover-letter.patch
+grep -q 'files\? changed' "$cover" 2>/dev/null || echo "cover letter: no diffstat" >> "$rundir/form.log"
+grep -q '^base-commit: ' "$cover" 2>/dev/null || echo "cover letter: no base-commit" >> "$rundir/form.log"
+grep -q 'SUBJECT HERE\|BLURB HERE' "$cover" 2>/dev/null && echo "cover letter: template text" >> "$rundir/form.log"
+gate "series form: $(echo "$series" | wc -l) patches with Signed-off-by and subsystem prefix, cover letter" "$rundir/form.log" 0
+
+echo "$pass $fail 0" > "$rundir/counts"
+[ "$fail" = 0 ]
