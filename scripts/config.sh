@@ -1,7 +1,7 @@
 #!/bin/bash
 # Make OBJ/.config: tinyconfig plus the fragments given, then prove that every
 # option the fragments ask for made it into the final config.  Regenerates
-# only when a fragment (or the tree's HEAD) changed, so rebuilds stay
+# only when a fragment or the source tree changed, so rebuilds stay
 # incremental (kbuild itself re-syncs .config when the tree's Kconfig changes).
 # usage: config.sh SRC OBJ FRAGMENT...
 set -eu
