@@ -100,6 +100,17 @@ static void *progress(void *arg)
 	return NULL;
 }
 
+/*
+ * The pager counts a page once UFFDIO_COPY has returned, which can be just
+ * after the device read it unblocked has finished: wait (at most two
+ * seconds) for the count to reach @want.
+ */
+static void settle(unsigned long want)
+{
+	for (int i = 0; i < 200 && served < want; i++)
+		usleep(10000);
+}
+
 static int dmirror(int fd, unsigned long req, void *addr, void *buf, unsigned long n,
 		   struct hmm_dmirror_cmd *cmd)
 {
@@ -158,6 +169,7 @@ int main(int argc, char **argv)
 	/* The device reads all of it, through hmm_range_fault_unlockable(). */
 	ret = dmirror(dev, HMM_DMIRROR_READ_UNLOCKABLE, mem, mirror, size / page, &cmd);
 	t = now() - t0;
+	settle(size / page);
 	done = 1;
 	pthread_join(tp, NULL);
 	printf("  [%5.1f s] pages served %6lu / %lu, mmap lock drops %6lu, %5.1f MiB/s\n",
@@ -181,6 +193,7 @@ int main(int argc, char **argv)
 	       ret ? strerror(-ret) : "success", served - before);
 	ok &= ret == -EFAULT && served == before;
 	ret = dmirror(dev, HMM_DMIRROR_READ_UNLOCKABLE, mem, mirror, 16, &cmd);
+	settle(before + 16);
 	printf("# HMM_DMIRROR_READ_UNLOCKABLE of the same pages: %s, pager served %lu\n",
 	       ret ? strerror(-ret) : "success", served - before);
 	ok &= !ret && served - before == 16 && !memcmp(mirror, want, 16 * page);
