@@ -28,9 +28,7 @@ guest() { # OBJ NAME ARGS...: run hmm-bench in a guest booted from OBJ
 base=$(dirname "$tree")/bench-base
 git -C "$tree" worktree prune
 [ -d "$base/linux" ] || git -C "$tree" worktree add -q --detach "$base/linux" base
-"$top/scripts/config.sh" "$base/linux" "$base/obj" "$@"
-"$top/scripts/build.sh" "$base/linux" "$base/obj"
-TREE_ONLY=1 "$top/scripts/progs.sh" "$base/linux" "$base/obj" "$base/obj/progs"
+build_side "$base/linux" "$base/obj" "$@"
 cp "$obj/progs/hmm-bench" "$base/obj/progs/"
 
 guest "$obj" main --sizes "$sizes" --restart-limit "${RESTART_LIMIT:-60}"

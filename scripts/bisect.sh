@@ -21,9 +21,7 @@ for c in $(git -C "$tree" rev-list --reverse base..HEAD); do
 	git -C "$wt" checkout -q --detach "$c"
 	d=$rundir/$(git -C "$tree" log -1 --format=%h "$c")
 	mkdir -p "$d"
-	if "$top/scripts/config.sh" "$wt" "$obj" "$@" > "$d/build.out" 2>&1 &&
-	   "$top/scripts/build.sh" "$wt" "$obj" >> "$d/build.out" 2>&1 &&
-	   TREE_ONLY=1 "$top/scripts/progs.sh" "$wt" "$obj" "$obj/progs" >> "$d/build.out" 2>&1 &&
+	if build_side "$wt" "$obj" "$@" > "$d/build.out" 2>&1 &&
 	   QUIET=1 "$top/scripts/run.sh" "$obj" "$d" > "$d/out" 2>&1; then
 		pass=$((pass + 1)); echo "    ok   bisect:$subj ($(tail -1 "$d/out" | sed 's/.*: //'))"
 	else

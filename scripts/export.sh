@@ -24,5 +24,5 @@ else
 	say "exported $n patch(es) and a cover letter to $patchdir"
 fi
 # The tree now matches patches/: record it so tree.sh does not re-apply.
-series=$(ls "$patchdir"/*.patch 2>/dev/null | grep -v '/0000-cover-letter.patch$' || true)
-echo "$(files_hash $series /dev/null) $(git -C "$tree" rev-parse HEAD)" > "$tree/.git/bench-applied"
+echo "$(files_hash $(series_patches "$patchdir") /dev/null) $(git -C "$tree" rev-parse HEAD)" \
+	> "$tree/.git/bench-applied"

@@ -14,3 +14,18 @@ bench_git_identity() {
 
 # Hash of every file given (order-independent of the environment).
 files_hash() { cat "$@" 2>/dev/null | sha1sum | cut -c1-16; }
+
+# The patches of the series in DIR, cover letter excluded, in order.
+series_patches() { ls "$1"/*.patch 2>/dev/null | grep -v '/0000-cover-letter.patch$' || true; }
+
+# Build a side tree (a bisect step, the pristine base) in OBJ: config from the
+# fragments, kernel, and only the tree's own guest tests.
+# usage: build_side SRC OBJ FRAGMENT...
+build_side() {
+	local src=$1 obj=$2 lib
+	lib=$(dirname "${BASH_SOURCE[0]}")
+	shift 2
+	"$lib/config.sh" "$src" "$obj" "$@" &&
+	"$lib/build.sh" "$src" "$obj" &&
+	TREE_ONLY=1 "$lib/progs.sh" "$src" "$obj" "$obj/progs"
+}

@@ -9,8 +9,7 @@ set -eu
 tarball=$1 tree=$2 patchdir=$3
 bench_git_identity
 
-series() { ls "$patchdir"/*.patch 2>/dev/null | grep -v '/0000-cover-letter.patch$' || true; }
-want=$(files_hash $(series) /dev/null)
+want=$(files_hash $(series_patches "$patchdir") /dev/null)
 stamp=$tree/.git/bench-applied        # "<patches hash> <HEAD after apply>"
 
 import_base() {
@@ -41,7 +40,7 @@ apply_series() {
 	git -C "$tree" reset -q --hard base
 	git -C "$tree" clean -qfdx
 	local n=0 p
-	for p in $(series); do
+	for p in $(series_patches "$patchdir"); do
 		git -C "$tree" am -q --committer-date-is-author-date "$(realpath "$p")" ||
 			die "patch $(basename "$p") does not apply; see 'git -C $tree am --show-current-patch'"
 		n=$((n + 1))

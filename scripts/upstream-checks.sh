@@ -10,11 +10,11 @@ set -u
 tree=$(realpath "$1") patchdir=$(realpath "$2") rundir=$3
 mkdir -p "$rundir"
 pass=0 fail=0
-gate() { # NAME LOGFILE: the gate passed if the command before it left no output
+gate() { # NAME LOGFILE STATUS: passed if STATUS is 0 and LOGFILE is empty
 	if [ "$3" = 0 ] && [ ! -s "$2" ]; then pass=$((pass + 1)); echo "    PASS $1"
 	else fail=$((fail + 1)); echo "    FAIL $1 (see $2)"; sed 's/^/      /' "$2" | head -20; fi
 }
-series=$(ls "$patchdir"/*.patch 2>/dev/null | grep -v '/0000-cover-letter.patch$')
+series=$(series_patches "$patchdir")
 [ -n "$series" ] || die "no patches in $patchdir"
 
 for p in $series; do
