@@ -12,19 +12,28 @@ LOGS    ?= $(abspath $(BUILD))/logs
 FRAGS   ?= config/bench.config
 # TESTS=regex selects tests by "program:test" name, e.g. TESTS=anon_read
 TESTS   ?=
-export SRC OBJ LOGS TESTS KSRC
+# DEBUG=1 builds and runs the debug kernel instead (KASAN, kmemleak, lockdep,
+# hung-task and lockup detectors: config/debug.config) in its own $(DEBUG_OBJ)
+DEBUG   ?=
+DEBUG_OBJ   := $(abspath $(BUILD))/obj-debug
+DEBUG_FRAGS := $(FRAGS) config/debug.config
+ifneq ($(DEBUG),)
+override OBJ := $(DEBUG_OBJ)
+override FRAGS := $(DEBUG_FRAGS)
+endif
+export SRC OBJ LOGS TESTS KSRC DEBUG_OBJ
 
 .PHONY: all check help deps tree config kernel progs run bench bisect shell export reset-tree clean
 
 all: progs ## main job: build the kernel with patches/, boot it, run the post-copy demo
 	@PLAN=demo/plan SHOW=all scripts/run.sh $(OBJ) $(LOGS)/demo
 
-check: deps ## the tests: bench self-tests and the test suite; ends "N passed, N failed"
+check: deps ## the tests, on the bench and the debug kernel; ends "N passed, N failed"
 	scripts/check.sh
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
-	@echo "variables: KSRC=path TESTS=regex ACCEL=auto|tcg|kvm TIMEOUT=s BUILD=dir"
+	@echo "variables: KSRC=path TESTS=regex DEBUG=1 ACCEL=auto|tcg|kvm TIMEOUT=s BUILD=dir"
 
 deps: ## install missing Debian packages (apt-get)
 	@scripts/deps.sh
@@ -46,7 +55,7 @@ progs: kernel ## build the guest's static test programs
 	@scripts/progs.sh $(SRC) $(OBJ) $(OBJ)/progs
 
 run: progs ## boot the guest and run the tests (TESTS=regex to select)
-	scripts/run.sh $(OBJ) $(LOGS)/run
+	scripts/run.sh $(OBJ) $(LOGS)/run$(if $(DEBUG),-debug)
 
 bench: progs ## benchmark under qemu -icount: table and plot in $(LOGS)/bench (slow)
 	scripts/bench.sh $(BUILD)/linux $(OBJ) $(LOGS)/bench $(FRAGS)

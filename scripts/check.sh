@@ -1,6 +1,7 @@
 #!/bin/bash
 # The test command (make check): build, test the bench itself, run the test
-# suite in the guest, and end with one line "N passed, N failed[, N skipped]".
+# suite in the guest on the bench kernel and on the debug kernel, and end with
+# one line "N passed, N failed[, N skipped]".
 # Every part runs even when an earlier one failed, so the summary is whole.
 # usage: check.sh   (env from the Makefile: SRC OBJ LOGS)
 set -u
@@ -26,6 +27,10 @@ if ! make -s -C "$top" kernel progs; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
+# The debug kernel (config/debug.config: KASAN, kmemleak, lockdep...) runs
+# the same suite; its build failing fails that part only.
+debug_ok=1
+make -s -C "$top" progs DEBUG=1 || debug_ok=0
 t_build=$(( $(date +%s) - t ))
 
 # The series' own checks need its tree; a user's KSRC tree is not the series.
@@ -35,6 +40,12 @@ part bench-selftest "$top/scripts/selftest-bench.sh" "$OBJ" "$LOGS/bench-selftes
 part suite "$top/scripts/run.sh" "$OBJ" "$LOGS/suite"
 part demo env PLAN="$top/demo/plan" QUIET=1 "$top/scripts/run.sh" "$OBJ" "$LOGS/demo"
 part bench-smoke "$top/scripts/bench-smoke.sh" "$OBJ" "$LOGS/bench-smoke"
+if [ "$debug_ok" = 1 ]; then
+	part debug-suite "$top/scripts/run.sh" "$DEBUG_OBJ" "$LOGS/debug-suite"
+else
+	warn "the debug kernel did not build; see $DEBUG_OBJ/build.log"
+	mkdir -p "$LOGS/debug-suite"; echo "0 1 0" > "$LOGS/debug-suite/counts"; parts+=(debug-suite)
+fi
 
 P=0 F=0 S=0
 echo "---- summary (logs in $LOGS/<part>/) ----"

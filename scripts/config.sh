@@ -21,20 +21,23 @@ make -s -C "$src" O="$obj" tinyconfig >/dev/null
 "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null
 make -s -C "$src" O="$obj" olddefconfig >/dev/null
 
-# kunit.py-style check: every requested setting must be in the result.
+# kunit.py-style check: every requested setting must be in the result.  A
+# later fragment overrides an earlier one, as in merge_config.sh.
 missing=0
-for f in "${frags[@]}"; do
-	while IFS= read -r line; do
-		case "$line" in
-		CONFIG_*=*) grep -qxF "$line" "$obj/.config" || {
-				warn "$line requested by $(basename "$f") but Kconfig gave: $(grep -E "^(# )?${line%%=*}[= ]" "$obj/.config" || echo 'nothing')"
-				missing=1; } ;;
-		"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *}
-			! grep -q "^$opt=" "$obj/.config" || {
-				warn "$line requested by $(basename "$f") but Kconfig gave: $(grep "^$opt=" "$obj/.config")"
-				missing=1; } ;;
-		esac
-	done < "$f"
-done
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*) grep -qxF "$line" "$obj/.config" || {
+			warn "$line requested but Kconfig gave: $(grep -E "^(# )?${line%%=*}[= ]" "$obj/.config" || echo 'nothing')"
+			missing=1; } ;;
+	"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *}
+		! grep -q "^$opt=" "$obj/.config" || {
+			warn "$line requested but Kconfig gave: $(grep "^$opt=" "$obj/.config")"
+			missing=1; } ;;
+	esac
+done < <(cat "${frags[@]}" | awk '
+	/^CONFIG_[A-Za-z0-9_]+=/ { o = $0; sub(/=.*/, "", o) }
+	/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { o = $2 }
+	o != "" { if (!(o in v)) order[++n] = o; v[o] = $0; o = "" }
+	END { for (i = 1; i <= n; i++) print v[order[i]] }')
 [ "$missing" = 0 ] || die "kernel config incomplete (dependencies missing?); see $obj/.config"
 echo "$want" > "$stamp"

@@ -27,6 +27,7 @@ build() { # OUTPUT SOURCES...
 
 build hmm-tests "$mm/hmm-tests.c"
 echo hmm-tests > "$out/harness.list"
+install -m 755 "$top/guest/kmemleak-check" "$out/"
 [ -z "${TREE_ONLY:-}" ] || { say "guest programs built: hmm-tests"; exit 0; }
 for c in "$top"/tests/*.c; do
 	[ -e "$c" ] || continue

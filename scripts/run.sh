@@ -16,6 +16,9 @@ if [ -n "${PLAN:-}" ]; then
 else
 	"$top/scripts/plan.py" --filter "${TESTS:-}" $(sed "s|^|$obj/progs/|" "$obj/progs/harness.list") > "$rundir/plan" ||
 		die "no test plan"
+	# a kmemleak kernel ends with a leak scan (guest/kmemleak-check)
+	! grep -qx CONFIG_DEBUG_KMEMLEAK=y "$obj/.config" ||
+		printf 'kmemleak:scan\t300\t/bench/bin/kmemleak-check\n' >> "$rundir/plan"
 fi
 "$top/scripts/initramfs.sh" "$obj" "$obj/progs" "$rundir/plan" "$top/guest/init" \
 	"${SETUP:-$top/guest/setup}" "$rundir/initrd.cpio"
