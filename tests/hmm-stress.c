@@ -407,8 +407,11 @@ static void *device(void *arg)
 	char *buf = malloc(s->slot);
 	int n;
 
-	for (n = 0; buf && n < STRESS_OPS && elapsed_s(s) < STRESS_SECONDS; n++)
+	for (n = 0; buf && n < STRESS_OPS && elapsed_s(s) < STRESS_SECONDS; n++) {
 		device_op(s, &seed, buf);
+		if (rnd(&seed) % 4 == 0)	/* let the remodeler in */
+			usleep(rnd(&seed) % 300);
+	}
 	free(buf);
 	return NULL;
 }
@@ -469,7 +472,7 @@ TEST_F_TIMEOUT(stress, mixed, 300)
 		if (done == NDEV)
 			break;
 		remodel(s, &rseed);
-		usleep(rnd(&rseed) % 1000);
+		usleep(rnd(&rseed) % 300);
 	}
 	s->stop_handler = 1;
 	pthread_join(h, NULL);
