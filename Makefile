@@ -21,9 +21,9 @@ ifneq ($(DEBUG),)
 override OBJ := $(DEBUG_OBJ)
 override FRAGS := $(DEBUG_FRAGS)
 endif
-export SRC OBJ LOGS TESTS KSRC DEBUG_OBJ
+export SRC OBJ LOGS TESTS KSRC DEBUG_OBJ FRAGS
 
-.PHONY: all check help deps tree config kernel progs run bench bisect shell export reset-tree clean
+.PHONY: all check help deps tree config kernel progs run bench gates bisect shell export reset-tree clean
 
 all: progs ## main job: build the kernel with patches/, boot it, run the post-copy demo
 	@PLAN=demo/plan SHOW=all scripts/run.sh $(OBJ) $(LOGS)/demo
@@ -59,6 +59,9 @@ run: progs ## boot the guest and run the tests (TESTS=regex to select)
 
 bench: progs ## benchmark under qemu -icount: table and plot in $(LOGS)/bench (slow)
 	scripts/bench.sh $(BUILD)/linux $(OBJ) $(LOGS)/bench $(FRAGS)
+
+gates: kernel ## sparse, W=1 and the whole config matrix (config/matrix/) against the base
+	scripts/compile-checks.sh $(SRC) $(LOGS)/gates $(FRAGS)
 
 bisect: tree ## build and test every prefix of the series (worktree $(BUILD)/bisect)
 	scripts/bisect.sh $(BUILD)/linux $(LOGS)/bisect $(FRAGS)

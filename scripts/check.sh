@@ -34,12 +34,18 @@ make -s -C "$top" progs DEBUG=1 || debug_ok=0
 t_build=$(( $(date +%s) - t ))
 
 # The series' own checks need its tree; a user's KSRC tree is not the series.
-[ -n "${KSRC:-}" ] ||
-	part upstream "$top/scripts/upstream-checks.sh" "$SRC" "$top/patches" "$LOGS/upstream"
+if [ -z "${KSRC:-}" ]; then
+	part upstream "$top/scripts/upstream-checks.sh" "$SRC" "$top/patches" "$LOGS/upstream" "$OBJ"
+	# sparse, W=1, and the two configs that build the most (make gates: all)
+	part compile env MATRIX="callers no-thp" "$top/scripts/compile-checks.sh" \
+		"$SRC" "$LOGS/compile" $FRAGS
+fi
 part bench-selftest "$top/scripts/selftest-bench.sh" "$OBJ" "$LOGS/bench-selftest"
 part suite "$top/scripts/run.sh" "$OBJ" "$LOGS/suite"
 part demo env PLAN="$top/demo/plan" QUIET=1 "$top/scripts/run.sh" "$OBJ" "$LOGS/demo"
 part bench-smoke "$top/scripts/bench-smoke.sh" "$OBJ" "$LOGS/bench-smoke"
+# Every prefix of the series builds and passes the tests it has.
+[ -n "${KSRC:-}" ] || part bisect "$top/scripts/bisect.sh" "$SRC" "$LOGS/bisect" $FRAGS
 if [ "$debug_ok" = 1 ]; then
 	part debug-suite "$top/scripts/run.sh" "$DEBUG_OBJ" "$LOGS/debug-suite"
 else

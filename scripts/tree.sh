@@ -39,10 +39,16 @@ apply_series() {
 	git -C "$tree" am --abort >/dev/null 2>&1 || true
 	git -C "$tree" reset -q --hard base
 	git -C "$tree" clean -qfdx
-	local n=0 p
+	local n=0 n3=0 p
 	for p in $(series_patches "$patchdir"); do
-		git -C "$tree" am -q --committer-date-is-author-date "$(realpath "$p")" ||
-			die "patch $(basename "$p") does not apply; see 'git -C $tree am --show-current-patch'"
+		# A newer 6.12.y may need a three-way merge: say so if it did.
+		if ! git -C "$tree" am -q --committer-date-is-author-date "$(realpath "$p")" 2>/dev/null; then
+			git -C "$tree" am --abort
+			git -C "$tree" am -q -3 --committer-date-is-author-date "$(realpath "$p")" ||
+				die "patch $(basename "$p") does not apply, not even with git am -3; see 'git -C $tree am --show-current-patch'"
+			warn "patch $(basename "$p") needed git am -3"
+			n3=$((n3 + 1))
+		fi
 		n=$((n + 1))
 	done
 	# Keep the cover letter's text as the branch description, so that
@@ -52,7 +58,13 @@ apply_series() {
 			git -C "$tree" config branch.main.description "$(cat)"
 	fi
 	echo "$want $(git -C "$tree" rev-parse HEAD)" > "$stamp"
-	say "applied $n patch(es) from $patchdir on base $(git -C "$tree" rev-parse --short base)"
+	say "applied $n patch(es) from $patchdir ($n3 with git am -3) on base $(git -C "$tree" rev-parse --short base): $(git -C "$tree" log -1 --format=%s base)"
+	local wrote
+	wrote=$(sed -n 's/^Base: \(Linux [0-9.]*\).*/\1/p' "$patchdir/0000-cover-letter.patch" 2>/dev/null)
+	case "$(git -C "$tree" log -1 --format=%s base)" in
+	"$wrote "*|"") ;;
+	*) [ -z "$wrote" ] || warn "the series was written against $wrote; this base is different" ;;
+	esac
 }
 
 [ -d "$tree/.git" ] || import_base

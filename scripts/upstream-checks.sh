@@ -2,12 +2,14 @@
 # Checks a maintainer runs before reading a series, one PASS/FAIL line each:
 # checkpatch --strict on every patch, kernel-doc -Wall on every changed C
 # file, and the form of the series (Signed-off-by on every patch, a cover
-# letter with a diffstat, a base-commit line).  Writes "PASSED FAILED 0" to
-# RUNDIR/counts.
-# usage: upstream-checks.sh TREE PATCHDIR RUNDIR
+# letter with a diffstat, a base-commit line), Documentation/mm/hmm.rst
+# through docutils (nothing new against the base), and its caller examples
+# built as a module against the tree built in OBJ.  Writes "PASSED FAILED 0"
+# to RUNDIR/counts.
+# usage: upstream-checks.sh TREE PATCHDIR RUNDIR OBJ
 set -u
 . "$(dirname "$0")/lib.sh"
-tree=$(realpath "$1") patchdir=$(realpath "$2") rundir=$3
+tree=$(realpath "$1") patchdir=$(realpath "$2") rundir=$(realpath -m "$3") obj=$(realpath "$4")
 mkdir -p "$rundir"
 pass=0 fail=0
 gate() { # NAME LOGFILE STATUS: passed if STATUS is 0 and LOGFILE is empty
@@ -37,6 +39,20 @@ grep -q 'files\? changed' "$cover" 2>/dev/null || echo "cover letter: no diffsta
 grep -q '^base-commit: ' "$cover" 2>/dev/null || echo "cover letter: no base-commit" >> "$rundir/form.log"
 grep -q 'SUBJECT HERE\|BLURB HERE' "$cover" 2>/dev/null && echo "cover letter: template text" >> "$rundir/form.log"
 gate "series form: $(echo "$series" | wc -l) patches with Signed-off-by and subsystem prefix, cover letter" "$rundir/form.log" 0
+
+rst=Documentation/mm/hmm.rst
+git -C "$tree" show "base:$rst" > "$rundir/hmm-base.rst"
+"$(dirname "$0")/doc-check.py" rst "$tree/$rst" "$rundir/hmm-base.rst" > "$rundir/rst.log" 2>&1
+gate "docutils on $rst: nothing new against the base" "$rundir/rst.log" $?
+
+ex=$rundir/doc-example
+rm -rf "$ex"; mkdir -p "$ex"
+n=$("$(dirname "$0")/doc-check.py" example "$tree/$rst" "$ex" 2> "$rundir/example.log")
+echo "obj-m := example.o" > "$ex/Kbuild"
+make -s -C "$tree" O="$obj" M="$ex" W=1 modules > "$ex/build.log" 2>&1
+st=$?
+grep -iE 'warning|error' "$ex/build.log" >> "$rundir/example.log"
+gate "the ${n:-0} caller examples in $rst build as a module (W=1)" "$rundir/example.log" $st
 
 echo "$pass $fail 0" > "$rundir/counts"
 [ "$fail" = 0 ]

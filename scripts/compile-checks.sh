@@ -1,0 +1,118 @@
+#!/bin/bash
+# The compiler gates a maintainer's build bots run, one PASS/FAIL line each:
+# - sparse (C=2) and W=1 on the objects the series changes, against the same
+#   objects of the pristine base: a warning is new when its file and text
+#   (line numbers aside) are not in the base's output;
+# - the config matrix (config/matrix/*.config on top of the bench config):
+#   the changed objects, and the in-tree callers of hmm_range_fault() where
+#   the config has them, build with no error and no warning that the base's
+#   build of the same objects in the same config does not have.
+# Only what each gate needs is built: "make prepare" and single objects, in
+# build/gates/, with ccache.
+# usage: compile-checks.sh TREE RUNDIR FRAGMENT...
+# env:   MATRIX="callers no-thp" limits the matrix to those configs (make
+#        check); unset, every config/matrix/*.config runs (make gates)
+# Writes "PASSED FAILED 0" to RUNDIR/counts.
+set -eu
+. "$(dirname "$0")/lib.sh"
+tree=$(realpath "$1") rundir=$(realpath -m "$2"); shift 2
+top=$(realpath "$(dirname "$0")/..")
+frags=("$@")
+mkdir -p "$rundir"
+export CCACHE_BASEDIR=$(dirname "$tree") CCACHE_NOHASHDIR=1 CCACHE_IGNOREOPTIONS='-fmacro-prefix-map=*'
+
+# The callers of hmm_range_fault() in 6.12, built where a config enables them.
+callers="drivers/gpu/drm/nouveau/nouveau_svm.o drivers/gpu/drm/amd/amdgpu/amdgpu_hmm.o
+	drivers/gpu/drm/xe/xe_hmm.o drivers/infiniband/core/umem_odp.o
+	drivers/infiniband/hw/mlx5/odp.o"
+changed=$(git -C "$tree" diff --name-only base HEAD -- '*.c' | grep -v '^tools/' | sed 's/\.c$/.o/')
+
+# The base, checked out next to the tree (the same layout: ccache hits).
+gates=$(dirname "$tree")/gates
+git -C "$tree" worktree prune
+[ -d "$gates/base" ] || git -C "$tree" worktree add -q --detach "$gates/base" base
+
+enabled() { # OBJ OBJECT... : the objects that OBJ's config builds
+	local obj=$1 o sym
+	shift
+	for o in "$@"; do
+		sym=$(sed -n "s/^obj-\$(\(CONFIG_[A-Z0-9_]*\)).*\b$(basename "$o")\b.*/\1/p" \
+			"$tree/$(dirname "$o")/Makefile" 2>/dev/null | head -1)
+		case $o in	# the drivers' objects are listed by module
+		*nouveau*) sym=CONFIG_DRM_NOUVEAU_SVM ;;
+		*amdgpu_hmm*) sym=CONFIG_HSA_AMD ;;
+		*xe_hmm*) sym=CONFIG_DRM_XE ;;
+		*umem_odp*|*mlx5/odp*) sym=CONFIG_INFINIBAND_ON_DEMAND_PAGING ;;
+		esac
+		grep -qE "^$sym=(y|m)" "$obj/.config" && echo "$o"
+	done
+	return 0
+}
+
+build() { # SIDE CONFIG MAKE-ARGS... : warnings of building $objs, normalized
+	local side=$1 cfg=$2 src=$tree obj
+	shift 2
+	[ "$side" = base ] && src=$gates/base
+	obj=$gates/$cfg-$side
+	make -s -C "$src" O="$obj" CC="ccache gcc" HOSTCC="ccache gcc" "$@" $objs > "$rundir/$cfg.$side.log" 2>&1 ||
+		echo "error: the build failed (see $rundir/$cfg.$side.log)"
+	grep -E '(warning|error):' "$rundir/$cfg.$side.log" |
+		sed -E 's#^(\.\./)*[^ ]*/(linux|base)/##; s#^([^:]+):[0-9]+:([0-9]+:)? #\1: #' |
+		sort -u
+}
+
+prepare() { # CONFIG FRAGMENT... : configure and prepare both sides
+	local cfg=$1 side src
+	shift
+	for side in series base; do
+		src=$tree
+		[ $side = base ] && src=$gates/base
+		"$top/scripts/config.sh" "$src" "$gates/$cfg-$side" "$@" > /dev/null &&
+		make -s -C "$src" O="$gates/$cfg-$side" CC="ccache gcc" HOSTCC="ccache gcc" prepare \
+			> "$rundir/$cfg.$side.prepare.log" 2>&1 ||
+			die "configuring $cfg ($side) failed; see $rundir/$cfg.$side.prepare.log"
+	done
+}
+
+pass=0 fail=0
+gate() { # NAME SERIES-FILE BASE-FILE
+	local new
+	new=$(comm -23 "$2" "$3")
+	if [ -z "$new" ]; then
+		pass=$((pass + 1))
+		echo "    PASS $1 ($(wc -l < "$3") warnings in the base too)"
+	else
+		fail=$((fail + 1))
+		echo "    FAIL $1: new:"
+		echo "$new" | sed 's/^/      /'
+	fi
+}
+
+# sparse and W=1, bench config
+prepare bench "${frags[@]}"
+objs=$(enabled "$gates/bench-series" $changed)
+for side in series base; do
+	build $side bench W=1 > "$rundir/W1.$side"
+	build $side bench W=1 C=2 | grep -v '\[-W' > "$rundir/sparse.$side" || true
+done
+gate "W=1 on $(echo $objs)" "$rundir/W1.series" "$rundir/W1.base"
+gate "sparse (C=2) on $(echo $objs)" "$rundir/sparse.series" "$rundir/sparse.base"
+
+# the config matrix
+for f in "$top"/config/matrix/*.config; do
+	cfg=$(basename "$f" .config)
+	[ -z "${MATRIX:-}" ] || [[ " $MATRIX " == *" $cfg "* ]] || continue
+	prepare "$cfg" "${frags[@]}" "$f"
+	objs=$(enabled "$gates/$cfg-series" $changed $callers)
+	if [ -z "$objs" ]; then
+		pass=$((pass + 1))
+		echo "    PASS $cfg: nothing of the series or its callers is built (Kconfig leaves it out)"
+		continue
+	fi
+	build series "$cfg" W=1 > "$rundir/$cfg.series"
+	build base "$cfg" W=1 > "$rundir/$cfg.base"
+	gate "$cfg: $(echo $objs | wc -w) objects ($(echo $objs | sed 's#[^ ]*/##g'))" \
+		"$rundir/$cfg.series" "$rundir/$cfg.base"
+done
+echo "$pass $fail 0" > "$rundir/counts"
+[ "$fail" = 0 ]
