@@ -59,11 +59,12 @@ apply_series() {
 	fi
 	echo "$want $(git -C "$tree" rev-parse HEAD)" > "$stamp"
 	say "applied $n patch(es) from $patchdir ($n3 with git am -3) on base $(git -C "$tree" rev-parse --short base): $(git -C "$tree" log -1 --format=%s base)"
+	# The cover letter's "Base: Linux X.Y.Z" is what the series was written on.
 	local wrote
 	wrote=$(sed -n 's/^Base: \(Linux [0-9.]*\).*/\1/p' "$patchdir/0000-cover-letter.patch" 2>/dev/null)
-	case "$(git -C "$tree" log -1 --format=%s base)" in
-	"$wrote "*|"") ;;
-	*) [ -z "$wrote" ] || warn "the series was written against $wrote; this base is different" ;;
+	[ -z "$wrote" ] || case "$(git -C "$tree" log -1 --format=%s base)" in
+		"$wrote "*) ;;
+		*) warn "the series was written against $wrote; this base is different" ;;
 	esac
 }
 
