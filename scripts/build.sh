@@ -6,16 +6,8 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 src=$(realpath "$1") obj=$(realpath "$2")
 jobs=${JOBS:-$(nproc)}
-# A fixed base dir lets ccache hit across clones in different directories.
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(dirname "$src")}
-export CCACHE_NOHASHDIR=1
-# The kernel passes -fmacro-prefix-map=<absolute source path>/=, which only
-# strips that path from __FILE__: the objects are the same wherever the tree
-# is, so do not let the path defeat the cache.
-export CCACHE_IGNOREOPTIONS='-fmacro-prefix-map=*'
+bench_ccache "$src"
 export KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=bench
-cc="ccache gcc"
-command -v ccache >/dev/null || cc=gcc
 
 say "building kernel in $obj ($jobs jobs; log: $obj/build.log)"
 t0=$(date +%s)

@@ -19,7 +19,7 @@ tree=$(realpath "$1") rundir=$(realpath -m "$2"); shift 2
 top=$(realpath "$(dirname "$0")/..")
 frags=("$@")
 mkdir -p "$rundir"
-export CCACHE_BASEDIR=$(dirname "$tree") CCACHE_NOHASHDIR=1 CCACHE_IGNOREOPTIONS='-fmacro-prefix-map=*'
+bench_ccache "$tree"
 
 # The callers of hmm_range_fault() in 6.12, built where a config enables them.
 callers="drivers/gpu/drm/nouveau/nouveau_svm.o drivers/gpu/drm/amd/amdgpu/amdgpu_hmm.o
@@ -49,12 +49,16 @@ enabled() { # OBJ OBJECT... : the objects that OBJ's config builds
 	return 0
 }
 
+side_src() { [ "$1" = base ] && echo "$gates/base" || echo "$tree"; }
+
 build() { # SIDE CONFIG MAKE-ARGS... : warnings of building $objs, normalized
-	local side=$1 cfg=$2 src=$tree obj
+	local side=$1 cfg=$2 obj o
 	shift 2
-	[ "$side" = base ] && src=$gates/base
 	obj=$gates/$cfg-$side
-	make -s -C "$src" O="$obj" CC="ccache gcc" HOSTCC="ccache gcc" "$@" $objs > "$rundir/$cfg.$side.log" 2>&1 ||
+	# Compile afresh (an up-to-date object prints no warning); only the
+	# sparse pass, which follows a W=1 build, reuses the objects.
+	[[ " $* " == *" C=2 "* ]] || for o in $objs; do rm -f "$obj/$o"; done
+	make -s -C "$(side_src "$side")" O="$obj" CC="$cc" HOSTCC="$cc" "$@" $objs > "$rundir/$cfg.$side.log" 2>&1 ||
 		echo "error: the build failed (see $rundir/$cfg.$side.log)"
 	grep -E '(warning|error):' "$rundir/$cfg.$side.log" |
 		sed -E 's#^(\.\./)*[^ ]*/(linux|base)/##; s#^([^:]+):[0-9]+:([0-9]+:)? #\1: #' |
@@ -65,10 +69,9 @@ prepare() { # CONFIG FRAGMENT... : configure and prepare both sides
 	local cfg=$1 side src
 	shift
 	for side in series base; do
-		src=$tree
-		[ $side = base ] && src=$gates/base
+		src=$(side_src $side)
 		"$top/scripts/config.sh" "$src" "$gates/$cfg-$side" "$@" > /dev/null &&
-		make -s -C "$src" O="$gates/$cfg-$side" CC="ccache gcc" HOSTCC="ccache gcc" prepare \
+		make -s -C "$src" O="$gates/$cfg-$side" CC="$cc" HOSTCC="$cc" prepare \
 			> "$rundir/$cfg.$side.prepare.log" 2>&1 ||
 			die "configuring $cfg ($side) failed; see $rundir/$cfg.$side.prepare.log"
 	done

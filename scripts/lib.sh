@@ -29,3 +29,18 @@ build_side() {
 	"$lib/build.sh" "$src" "$obj" &&
 	TREE_ONLY=1 "$lib/progs.sh" "$src" "$obj" "$obj/progs"
 }
+
+# ccache for kernel builds of the tree SRC: sets $cc ("ccache gcc", or gcc
+# without ccache) and the environment that lets builds of the same objects hit
+# the cache from any clone or worktree laid out as DIR/linux + DIR/obj.
+# usage: bench_ccache SRC
+bench_ccache() {
+	export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(dirname "$1")}
+	export CCACHE_NOHASHDIR=1
+	# The kernel passes -fmacro-prefix-map=<absolute source path>/=, which
+	# only strips that path from __FILE__: the objects are the same wherever
+	# the tree is, so do not let the path defeat the cache.
+	export CCACHE_IGNOREOPTIONS='-fmacro-prefix-map=*'
+	cc="ccache gcc"
+	command -v ccache >/dev/null || cc=gcc
+}
