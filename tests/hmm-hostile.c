@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "lib/test_hmm_uapi.h"
+#include "rnd.h"
 
 #define PS		4096UL
 #define NPAGES		16UL			/* the good region */
@@ -351,14 +352,6 @@ struct fuzz {
 	unsigned long by_errno[256];
 	char bad[200];			/* the first undocumented result */
 };
-
-static uint64_t rnd(uint64_t *s)		/* xorshift64* */
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ULL;
-}
 
 static uint64_t pick_addr(struct arena *a, uint64_t *s)
 {

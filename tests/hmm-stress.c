@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "lib/test_hmm_uapi.h"
+#include "rnd.h"
 
 #define PS		4096UL
 #define NSLOTS		8
@@ -71,14 +72,6 @@ struct stress {
 };
 
 #define INC(s, f) __atomic_add_fetch(&(s)->st.f, 1, __ATOMIC_RELAXED)
-
-static uint64_t rnd(uint64_t *s)		/* xorshift64* */
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ULL;
-}
 
 static void fill(void *p, unsigned long off, unsigned long len, uint64_t seed)
 {
