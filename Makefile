@@ -23,7 +23,7 @@ override FRAGS := $(DEBUG_FRAGS)
 endif
 export SRC OBJ LOGS TESTS KSRC DEBUG_OBJ FRAGS
 
-.PHONY: all check help deps tree config kernel progs run bench gates bisect shell export reset-tree clean
+.PHONY: all check help deps tree config kernel progs run bench gates drivers bisect shell export reset-tree clean
 
 all: progs ## main job: build the kernel with patches/, boot it, run the post-copy demo
 	@PLAN=demo/plan SHOW=all scripts/run.sh $(OBJ) $(LOGS)/demo
@@ -62,6 +62,9 @@ bench: progs ## benchmark under qemu -icount: table and plot in $(LOGS)/bench (s
 
 gates: kernel ## sparse, W=1 and the whole config matrix (config/matrix/) against the base
 	scripts/compile-checks.sh $(SRC) $(LOGS)/gates $(FRAGS)
+
+drivers: tree ## build the converted driver's modules whole: RDMA core and mlx5 (slow)
+	scripts/drivers.sh $(BUILD)/linux $(BUILD)/drivers $(FRAGS)
 
 bisect: tree ## build and test every prefix of the series (worktree $(BUILD)/bisect)
 	scripts/bisect.sh $(BUILD)/linux $(LOGS)/bisect $(FRAGS)

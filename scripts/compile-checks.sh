@@ -6,12 +6,13 @@
 # - the config matrix (config/matrix/*.config on top of the bench config):
 #   the changed objects, and the in-tree callers of hmm_range_fault() where
 #   the config has them, build with no error and no warning that the base's
-#   build of the same objects in the same config does not have.
+#   build of the same objects in the same config does not have; in the
+#   callers config they go through sparse too.
 # Only what each gate needs is built: "make prepare" and single objects, in
 # build/gates/, with ccache.
 # usage: compile-checks.sh TREE RUNDIR FRAGMENT...
-# env:   MATRIX="callers no-thp" limits the matrix to those configs (make
-#        check); unset, every config/matrix/*.config runs (make gates)
+# env:   MATRIX="callers no-thp" limits the matrix to those configs; unset,
+#        every config/matrix/*.config runs (make check, make gates)
 # Writes "PASSED FAILED 0" to RUNDIR/counts.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -65,15 +66,23 @@ build() { # SIDE CONFIG MAKE-ARGS... : warnings of building $objs, normalized
 		sort -u
 }
 
-prepare() { # CONFIG FRAGMENT... : configure and prepare both sides
-	local cfg=$1 side src
+prepare_side() { # SIDE CONFIG FRAGMENT...
+	local side=$1 cfg=$2 src
+	shift 2
+	src=$(side_src "$side")
+	"$top/scripts/config.sh" "$src" "$gates/$cfg-$side" "$@" > /dev/null &&
+	make -s -C "$src" O="$gates/$cfg-$side" CC="$cc" HOSTCC="$cc" prepare \
+		> "$rundir/$cfg.$side.prepare.log" 2>&1
+}
+
+prepare() { # CONFIG FRAGMENT... : configure and prepare both sides, at once
+	local cfg=$1 side
 	shift
-	for side in series base; do
-		src=$(side_src $side)
-		"$top/scripts/config.sh" "$src" "$gates/$cfg-$side" "$@" > /dev/null &&
-		make -s -C "$src" O="$gates/$cfg-$side" CC="$cc" HOSTCC="$cc" prepare \
-			> "$rundir/$cfg.$side.prepare.log" 2>&1 ||
-			die "configuring $cfg ($side) failed; see $rundir/$cfg.$side.prepare.log"
+	prepare_side series "$cfg" "$@" & local s=$!
+	prepare_side base "$cfg" "$@" & local b=$!
+	for side in series:$s base:$b; do
+		wait "${side#*:}" || die "configuring $cfg (${side%:*}) failed;" \
+			"see $rundir/$cfg.${side%:*}.prepare.log"
 	done
 }
 
@@ -94,10 +103,13 @@ gate() { # NAME SERIES-FILE BASE-FILE
 # sparse and W=1, bench config
 prepare bench "${frags[@]}"
 objs=$(enabled "$gates/bench-series" $changed)
-for side in series base; do
-	build $side bench W=1 > "$rundir/W1.$side"
-	build $side bench W=1 C=2 | grep -v '\[-W' > "$rundir/sparse.$side" || true
-done
+compiler_checks() { # SIDE
+	build "$1" bench W=1 > "$rundir/W1.$1"
+	build "$1" bench W=1 C=2 | grep -v '\[-W' > "$rundir/sparse.$1" || true
+}
+compiler_checks series &	# the two sides at once
+compiler_checks base
+wait $!
 gate "W=1 on $(echo $objs)" "$rundir/W1.series" "$rundir/W1.base"
 gate "sparse (C=2) on $(echo $objs)" "$rundir/sparse.series" "$rundir/sparse.base"
 
@@ -112,10 +124,19 @@ for f in "$top"/config/matrix/*.config; do
 		echo "    PASS $cfg: nothing of the series or its callers is built (Kconfig leaves it out)"
 		continue
 	fi
-	build series "$cfg" W=1 > "$rundir/$cfg.series"
+	build series "$cfg" W=1 > "$rundir/$cfg.series" &
 	build base "$cfg" W=1 > "$rundir/$cfg.base"
+	wait $!
 	gate "$cfg: $(echo $objs | wc -w) objects ($(echo $objs | sed 's#[^ ]*/##g'))" \
 		"$rundir/$cfg.series" "$rundir/$cfg.base"
+	[ "$cfg" = callers ] || continue
+	# the drivers' objects, converted or not, through sparse as well
+	for side in series base; do
+		build $side "$cfg" W=1 C=2 | grep -v '\[-W' > "$rundir/$cfg.sparse.$side" || true &
+	done
+	wait
+	gate "sparse (C=2) on the callers' objects" "$rundir/$cfg.sparse.series" \
+		"$rundir/$cfg.sparse.base"
 done
 echo "$pass $fail 0" > "$rundir/counts"
 [ "$fail" = 0 ]

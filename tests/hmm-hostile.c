@@ -163,6 +163,8 @@ static const struct op {
 	{ "write_unlockable", HMM_DMIRROR_WRITE_UNLOCKABLE, K_WRITE },
 	{ "read_unlocked", HMM_DMIRROR_READ_UNLOCKED, K_READ },
 	{ "write_unlocked", HMM_DMIRROR_WRITE_UNLOCKED, K_WRITE },
+	{ "read_worker", HMM_DMIRROR_READ_WORKER, K_READ },
+	{ "write_worker", HMM_DMIRROR_WRITE_WORKER, K_WRITE },
 	{ "range_locked", HMM_DMIRROR_RANGE_FAULT, K_RANGE, HMM_DMIRROR_FAULT_LOCKED },
 	{ "range_unlockable", HMM_DMIRROR_RANGE_FAULT, K_RANGE, HMM_DMIRROR_FAULT_UNLOCKABLE },
 	{ "range_unlocked", HMM_DMIRROR_RANGE_FAULT, K_RANGE, HMM_DMIRROR_FAULT_UNLOCKED },
@@ -289,12 +291,13 @@ TEST_F(hostile, read_migrated_after_invalidate)
 {
 	static const unsigned long reads[] = {
 		HMM_DMIRROR_READ, HMM_DMIRROR_READ_UNLOCKABLE, HMM_DMIRROR_READ_UNLOCKED,
+		HMM_DMIRROR_READ_WORKER,
 	};
 	struct arena *a = &self->a;
 	uint64_t *w = (uint64_t *)a->mirror;
 	unsigned long i, j;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
 		ASSERT_TRUE(arena_sane(a));
 		ASSERT_EQ(0, call(a->fd, HMM_DMIRROR_MIGRATE_TO_DEV, (uintptr_t)a->good,
 				  (uintptr_t)a->mirror, NPAGES));
@@ -318,6 +321,7 @@ TEST_F(hostile, write_migrated_after_fork)
 {
 	static const unsigned long writes[] = {
 		HMM_DMIRROR_WRITE, HMM_DMIRROR_WRITE_UNLOCKABLE, HMM_DMIRROR_WRITE_UNLOCKED,
+		HMM_DMIRROR_WRITE_WORKER,
 	};
 	struct arena *a = &self->a;
 	uint64_t *w = (uint64_t *)a->good, *m = (uint64_t *)a->mirror;
@@ -325,7 +329,7 @@ TEST_F(hostile, write_migrated_after_fork)
 	int status;
 	pid_t pid;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
 		ASSERT_TRUE(arena_sane(a));
 		ASSERT_EQ(0, call(a->fd, HMM_DMIRROR_MIGRATE_TO_DEV, (uintptr_t)a->good,
 				  (uintptr_t)a->mirror, NPAGES));

@@ -4,10 +4,10 @@
  *
  * Three device threads read and write random pieces of a userfaultfd-
  * registered region through every lock-dropping ioctl (READ/WRITE_UNLOCKABLE,
- * READ/WRITE_UNLOCKED, RANGE_FAULT), while a remodeling thread unmaps and
- * re-maps, mremaps away and back, zaps (MADV_DONTNEED or MADV_REMOVE),
- * write-protects with mprotect, and forks children that exit at once, and
- * the handler answers late, in batches and out of order.
+ * READ/WRITE_UNLOCKED, READ/WRITE_WORKER, RANGE_FAULT), while a remodeling
+ * thread unmaps and re-maps, mremaps away and back, zaps (MADV_DONTNEED or
+ * MADV_REMOVE), write-protects with mprotect, and forks children that exit
+ * at once, and the handler answers late, in batches and out of order.
  *
  * Invariants: every device read that succeeds returns, for every page, either
  * exactly what the handler supplies for it or exactly what the device writes
@@ -331,8 +331,9 @@ static void device_op(struct stress *s, uint64_t *seed, char *buf)
 		HMM_DMIRROR_READ_UNLOCKABLE, HMM_DMIRROR_READ_UNLOCKED,
 		HMM_DMIRROR_WRITE_UNLOCKABLE, HMM_DMIRROR_WRITE_UNLOCKED,
 		HMM_DMIRROR_RANGE_FAULT,
+		HMM_DMIRROR_READ_WORKER, HMM_DMIRROR_WRITE_WORKER,
 	};
-	unsigned long op = ops[rnd(seed) % 5];
+	unsigned long op = ops[rnd(seed) % (sizeof(ops) / sizeof(ops[0]))];
 	int i = rnd(seed) % NSLOTS;
 	unsigned long spages = s->slot / PS;
 	unsigned long first = rnd(seed) % spages;
@@ -342,7 +343,8 @@ static void device_op(struct stress *s, uint64_t *seed, char *buf)
 		.addr = (unsigned long)s->area + off, .ptr = (unsigned long)buf, .npages = npages,
 	};
 	unsigned int e0 = __atomic_load_n(&s->epoch[i], __ATOMIC_SEQ_CST), e1;
-	bool write = op == HMM_DMIRROR_WRITE_UNLOCKABLE || op == HMM_DMIRROR_WRITE_UNLOCKED;
+	bool write = op == HMM_DMIRROR_WRITE_UNLOCKABLE || op == HMM_DMIRROR_WRITE_UNLOCKED ||
+		     op == HMM_DMIRROR_WRITE_WORKER;
 	int ret;
 
 	if (op == HMM_DMIRROR_RANGE_FAULT)
