@@ -17,6 +17,7 @@ part() { # NAME COMMAND... : run one part, remember its counts
 	rm -f "$LOGS/$name/counts"
 	"$@"
 	[ -f "$LOGS/$name/counts" ] || { mkdir -p "$LOGS/$name"; echo "0 1 0" > "$LOGS/$name/counts"; }
+	echo $(( $(date +%s) - t )) > "$LOGS/$name/seconds"
 	t_run=$((t_run + $(date +%s) - t))
 	parts+=("$name")
 }
@@ -50,13 +51,15 @@ if [ "$debug_ok" = 1 ]; then
 else
 	warn "the debug kernel did not build; see $DEBUG_OBJ/build.log"
 	mkdir -p "$LOGS/debug-suite"; echo "0 1 0" > "$LOGS/debug-suite/counts"; parts+=(debug-suite)
+	echo 0 > "$LOGS/debug-suite/seconds"
 fi
 
 P=0 F=0 S=0
 echo "---- summary (logs in $LOGS/<part>/) ----"
 for p in "${parts[@]}"; do
 	read -r a b c < "$LOGS/$p/counts"
-	printf '  %-16s %4d passed, %d failed, %d skipped\n' "$p" "$a" "$b" "$c"
+	printf '  %-16s %4d passed, %d failed, %d skipped  (%ss)\n' "$p" "$a" "$b" "$c" \
+		"$(cat "$LOGS/$p/seconds" 2>/dev/null || echo ?)"
 	P=$((P + a)) F=$((F + b)) S=$((S + c))
 done
 echo "  time: build ${t_build}s, guest runs ${t_run}s"

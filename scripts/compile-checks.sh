@@ -118,7 +118,7 @@ for f in "$top"/config/matrix/*.config; do
 	cfg=$(basename "$f" .config)
 	[ -z "${MATRIX:-}" ] || [[ " $MATRIX " == *" $cfg "* ]] || continue
 	prepare "$cfg" "${frags[@]}" "$f"
-	objs=$(enabled "$gates/$cfg-series" $changed $callers)
+	objs=$(enabled "$gates/$cfg-series" $changed $callers | sort -u)
 	if [ -z "$objs" ]; then
 		pass=$((pass + 1))
 		echo "    PASS $cfg: nothing of the series or its callers is built (Kconfig leaves it out)"
