@@ -1,7 +1,9 @@
 #!/bin/bash
 # Bisectability: build every prefix of the series (base+1 .. HEAD) in a
 # separate worktree and object directory (TREE/../bisect), and run the test
-# suite on each.
+# suite on each; a prefix whose commit changes nothing the bench config
+# builds or runs (documentation, a driver the config leaves out) gets the
+# previous prefix's result, and says so.
 # Writes "PASSED FAILED 0" (one per prefix) to RUNDIR/counts.
 # usage: bisect.sh TREE RUNDIR FRAGMENT...
 set -eu
@@ -14,17 +16,38 @@ wt=$(dirname "$tree")/bisect/linux obj=$(dirname "$tree")/bisect/obj
 mkdir -p "$rundir"
 git -C "$tree" worktree prune
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" base
-pass=0 fail=0
+# Does commit C change nothing that the bench config builds or runs? Only
+# documentation, or C files of which the last build made no object (drivers
+# the config leaves out): then its kernel and tests are the previous prefix's.
+inert() { # C
+	local f
+	for f in $(git -C "$tree" diff --name-only "$1^" "$1"); do
+		case $f in
+		Documentation/*) ;;
+		*.c) [ ! -e "$obj/${f%.c}.o" ] || return 1 ;;
+		*) return 1 ;;
+		esac
+	done
+}
+
+pass=0 fail=0 last=
 for c in $(git -C "$tree" rev-list --reverse base..HEAD); do
 	subj=$(git -C "$tree" log -1 --format='%h %s' "$c")
 	say "prefix up to $subj"
 	git -C "$wt" checkout -q --detach "$c"
 	d=$rundir/$(git -C "$tree" log -1 --format=%h "$c")
 	mkdir -p "$d"
+	if [ -n "$last" ] && inert "$c"; then
+		pass=$((pass + 1))
+		echo "    ok   bisect:$subj (as the previous prefix, $last: nothing it changes is built by the bench config)"
+		continue
+	fi
 	if build_side "$wt" "$obj" "$@" > "$d/build.out" 2>&1 &&
 	   QUIET=1 "$top/scripts/run.sh" "$obj" "$d" > "$d/out" 2>&1; then
-		pass=$((pass + 1)); echo "    ok   bisect:$subj ($(tail -1 "$d/out" | sed 's/.*: //'))"
+		last=$(tail -1 "$d/out" | sed 's/.*: //')
+		pass=$((pass + 1)); echo "    ok   bisect:$subj ($last)"
 	else
+		last=
 		fail=$((fail + 1)); echo "    FAIL bisect:$subj (see $d)"
 	fi
 done
