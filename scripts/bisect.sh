@@ -17,14 +17,16 @@ mkdir -p "$rundir"
 git -C "$tree" worktree prune
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" base
 # Does commit C change nothing that the bench config builds or runs? Only
-# documentation, or C files of which the last build made no object (drivers
-# the config leaves out): then its kernel and tests are the previous prefix's.
+# documentation, or driver C files of which the last build made no object
+# (drivers the config leaves out): then its kernel and tests are the
+# previous prefix's. Anything else (the tests in tools/, headers, lib/, mm/)
+# is built and run.
 inert() { # C
 	local f
 	for f in $(git -C "$tree" diff --name-only "$1^" "$1"); do
 		case $f in
 		Documentation/*) ;;
-		*.c) [ ! -e "$obj/${f%.c}.o" ] || return 1 ;;
+		drivers/*.c) [ ! -e "$obj/${f%.c}.o" ] || return 1 ;;
 		*) return 1 ;;
 		esac
 	done
