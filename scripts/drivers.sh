@@ -14,7 +14,7 @@ bench_ccache "$tree"
 # the driver files the series changed (the rest has its W=1 and sparse
 # gates), compiled afresh on every run: an up-to-date object prints nothing
 changed=$(git -C "$tree" diff --name-only base HEAD -- 'drivers/*.c' 'drivers/*.h')
-for f in $changed; do rm -f "$obj/${f%.c}.o"; done
+for f in $(echo "$changed" | grep '\.c$' || true); do rm -f "$obj/${f%.c}.o"; done
 say "building vmlinux and modules in $obj ($(nproc) jobs; log: $obj/drivers.log)"
 t=$(date +%s)
 make -C "$tree" O="$obj" CC="$cc" HOSTCC="$cc" -j"$(nproc)" vmlinux modules \

@@ -1,11 +1,11 @@
 #!/bin/bash
 # Checks a maintainer runs before reading a series, one PASS/FAIL line each:
 # checkpatch --strict on every patch, kernel-doc -Wall on every changed C
-# file (nothing new against the base), and the form of the series (Signed-off-by on every patch, a cover
-# letter with a diffstat, a base-commit line), Documentation/mm/hmm.rst
-# through docutils (nothing new against the base), and its caller examples
-# built as a module against the tree built in OBJ.  Writes "PASSED FAILED 0"
-# to RUNDIR/counts.
+# file (nothing new against the base), the form of the series (Signed-off-by
+# on every patch, a cover letter with a diffstat, a base-commit line),
+# Documentation/mm/hmm.rst through docutils (nothing new against the base),
+# and its caller examples built as a module against the tree built in OBJ.
+# Writes "PASSED FAILED 0" to RUNDIR/counts.
 # usage: upstream-checks.sh TREE PATCHDIR RUNDIR OBJ
 set -u
 . "$(dirname "$0")/lib.sh"
