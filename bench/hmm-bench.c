@@ -11,7 +11,7 @@
  *   hmm_restart       test_hmm HMM_DMIRROR_RANGE_FAULT, one hmm_range over the
  *                     whole area, hmm_range_fault_unlockable() with the
  *                     documented restart-from-start loop
- *   hmm_resume        the same with hmm_range_fault_unlocked()
+ *   hmm_resume        the same with hmm_range_fault_unlocked_timeout()
  * With --refactor it times instead the stock ioctls over populated memory
  * (HMM_DMIRROR_SNAPSHOT: hmm_range_fault() walks, no faults) and over memory
  * that needs faulting without userfaultfd (HMM_DMIRROR_READ), which exist on
@@ -22,7 +22,11 @@
  * Output: one "RESULT key=value ..." line per measurement, "NOTE ..." lines,
  * and "ok 1 hmm-bench" at the end (any failure exits early, without it).
  *
- * usage: hmm-bench [--sizes MIB,...] [--restart-limit SECONDS] [--refactor]
+ * --methods NAME,... runs only those methods (the benchmark times hmm_resume
+ * alone on a kernel whose helper skips its verification walk).
+ *
+ * usage: hmm-bench [--sizes MIB,...] [--methods NAME,...]
+ *                  [--restart-limit SECONDS] [--refactor]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -225,6 +229,7 @@ int main(int argc, char **argv)
 	static const char * const methods[] = {
 		"cpu_touch", "process_vm_readv", "hmm_resume", "hmm_restart" };
 	unsigned long sizes[16], nsizes = 0, i, m;
+	const char *only = NULL;
 	double limit = 60, restart_ns = 0;
 	unsigned long restart_mib = 0;
 	int do_refactor = 0;
@@ -235,13 +240,15 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--sizes") && i + 1 < (unsigned long)argc) {
 			for (p = strtok(argv[++i], ","); p && nsizes < 16; p = strtok(NULL, ","))
 				sizes[nsizes++] = strtoul(p, NULL, 0) << 20;
+		} else if (!strcmp(argv[i], "--methods") && i + 1 < (unsigned long)argc) {
+			only = argv[++i];
 		} else if (!strcmp(argv[i], "--restart-limit") && i + 1 < (unsigned long)argc) {
 			limit = strtod(argv[++i], NULL);
 		} else if (!strcmp(argv[i], "--refactor")) {
 			do_refactor = 1;
 		} else {
-			fprintf(stderr, "usage: %s [--sizes MIB,...] [--restart-limit S] [--refactor]\n",
-				argv[0]);
+			fprintf(stderr, "usage: %s [--sizes MIB,...] [--methods NAME,...] "
+				"[--restart-limit S] [--refactor]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -266,6 +273,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nsizes; i++) {
 		for (m = 0; m < 4; m++) {
+			if (only && !strstr(only, methods[m]))
+				continue;
 			/* Its cost grows with the square of the size: predict it. */
 			double ratio = restart_mib ? (double)(sizes[i] >> 20) / restart_mib : 0;
 

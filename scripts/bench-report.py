@@ -4,9 +4,10 @@
   bench-report.py --check RESULTS.LOG
       the test command's smoke check: every method at every size reported,
       fields well formed (no timing is judged)
-  bench-report.py OUTDIR MAIN.LOG BASE-REFACTOR.LOG PATCHED-REFACTOR.LOG
+  bench-report.py OUTDIR MAIN.LOG BASE-REFACTOR.LOG PATCHED-REFACTOR.LOG [NOVERIFY.LOG]
       writes OUTDIR/results.md, OUTDIR/bench.dat and OUTDIR/bench.png
-      (gnuplot), and prints results.md
+      (gnuplot), and prints results.md; NOVERIFY.LOG is hmm_resume on a
+      kernel whose helper skips its verification walk, for its cost
 """
 import re
 import subprocess
@@ -57,7 +58,7 @@ def check(path):
     return 1 if bad else 0
 
 
-def report(outdir, main_log, base_log, patched_log):
+def report(outdir, main_log, base_log, patched_log, noverify_log=None):
     rows, notes = parse(main_log)
     get = {(r["method"], r["mib"]): r for r in rows}
     sizes = sorted({r["mib"] for r in rows})
@@ -92,6 +93,16 @@ def report(outdir, main_log, base_log, patched_log):
             lines.append(f"- Restart-from-start becomes 2x slower than resume at about {x:.1f} MiB "
                          f"({x * 256:,.0f} pages; interpolated between {s0} and {s1} MiB).")
     lines += [f"- {n}" for n in notes if not n.startswith("method")]
+    if noverify_log:
+        nv = {r["mib"]: r for r in parse(noverify_log)[0] if r["method"] == "hmm_resume"}
+        lines += ["", "## What the verification walk costs: hmm_resume with and without it", "",
+                  "| size | with (ns/page) | without (ns/page) | with / without |",
+                  "|---|---|---|---|"]
+        for s in sizes:
+            r, o = get.get(("hmm_resume", s)), nv.get(s)
+            if r and o:
+                lines.append(f"| {s} MiB | {r['ns_per_page']:,.0f} | {o['ns_per_page']:,.0f} | "
+                             f"{r['ns_per_page'] / o['ns_per_page']:.4f} |")
     if base_log and patched_log:
         b, _ = parse(base_log)
         p, _ = parse(patched_log)
@@ -134,6 +145,6 @@ plot for [i=2:{len(METHODS) + 1}] '{outdir}/bench.dat' using 1:i with linespoint
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--check":
         sys.exit(check(sys.argv[2]))
-    if len(sys.argv) in (3, 5):
+    if len(sys.argv) in (3, 5, 6):
         sys.exit(report(*sys.argv[1:], *([None, None] if len(sys.argv) == 3 else [])))
     sys.exit(__doc__)

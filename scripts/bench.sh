@@ -4,7 +4,9 @@
 #  1. the patched kernel (OBJ): bench/hmm-bench.c over 2 MiB to 1 GiB;
 #  2. refactor overhead: hmm-bench --refactor on the pristine base (built in
 #     TREE/../bench-base) and on the patched kernel, same config and guest;
-#  3. scripts/bench-report.py: table, RUNDIR/results.md, RUNDIR/bench.png.
+#  3. the verification walk's cost: hmm_resume alone on the series with
+#     bench/no-verify.patch (built in TREE/../bench-noverify);
+#  4. scripts/bench-report.py: table, RUNDIR/results.md, RUNDIR/bench.png.
 # usage: bench.sh TREE OBJ RUNDIR FRAGMENT...
 # env:   SIZES=2,4,8,16,128,1024  RESTART_LIMIT=seconds of guest time (60)
 set -eu
@@ -31,8 +33,19 @@ git -C "$tree" worktree prune
 build_side "$base/linux" "$base/obj" "$@"
 cp "$obj/progs/hmm-bench" "$base/obj/progs/"
 
+# The series as it is, but with a helper that trusts what it stored before
+# a lock drop (no verification walk): what the walk costs, nothing else.
+nov=$(dirname "$tree")/bench-noverify
+[ -d "$nov/linux" ] || git -C "$tree" worktree add -q --detach "$nov/linux" HEAD
+git -C "$nov/linux" checkout -qf --detach "$(git -C "$tree" rev-parse HEAD)"
+git -C "$nov/linux" apply "$top/bench/no-verify.patch"
+build_side "$nov/linux" "$nov/obj" "$@"
+cp "$obj/progs/hmm-bench" "$nov/obj/progs/"
+
 guest "$obj" main --sizes "$sizes" --restart-limit "${RESTART_LIMIT:-60}"
+guest "$nov/obj" noverify --methods hmm_resume --sizes "$sizes"
 guest "$base/obj" refactor-pristine --refactor --sizes 1024
 guest "$obj" refactor-patched --refactor --sizes 1024
 "$top/scripts/bench-report.py" "$rundir" "$rundir/main/results.log" \
-	"$rundir/refactor-pristine/results.log" "$rundir/refactor-patched/results.log"
+	"$rundir/refactor-pristine/results.log" "$rundir/refactor-patched/results.log" \
+	"$rundir/noverify/results.log"

@@ -119,6 +119,8 @@ def main():
         elif line.startswith("BENCH-END ") and cur:
             results[cur]["rc"] = int(line.rsplit("rc=", 1)[1])
             cur = None
+        elif line.startswith("BENCH-SETUP-FAILED"):
+            problems.append("guest setup failed: " + (line[len("BENCH-SETUP-FAILED"):].strip() or "see results.log"))
         elif line.startswith("BENCH-TAINTED "):
             taint = int(line.split()[1])
         elif line.startswith("BENCH-DONE"):

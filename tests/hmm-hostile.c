@@ -8,6 +8,10 @@
  * threads on one file descriptor (HMM_FUZZ_SEED=n, HMM_FUZZ_CALLS=n); every
  * failure must be one of the errnos the ioctls document.
  *
+ * hostile.flags: HMM_DMIRROR_FLAGS takes its known flags and nothing else.
+ * hostile.worker_pileup: work items of killed callers that wait on a
+ * userfaultfd handler that never answers; then the module is reloaded.
+ *
  * HMM_DMIRROR_RELEASE is left out: it removes the device's memory on
  * purpose, which the other tests need.
  */
@@ -19,10 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 #include "kselftest_harness.h"
 #include "lib/test_hmm_uapi.h"
 #include "rnd.h"
@@ -345,6 +354,176 @@ TEST_F(hostile, write_migrated_after_fork)
 		for (j = 0; j < NPAGES * PS / 8; j++)
 			ASSERT_EQ(~pattern(j), w[j]);
 	}
+}
+
+/* HMM_DMIRROR_FLAGS: @npages is the flags; unknown ones are EINVAL. */
+TEST_F(hostile, flags)
+{
+	static const uint64_t bad[] = { 1, 4, 1ULL << 63, ~0ULL,
+					HMM_DMIRROR_FLAG_DECLINE_OWN_FAULT | 1 };
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ASSERT_EQ(-EINVAL, call(self->a.fd, HMM_DMIRROR_FLAGS, 0, 0, bad[i]));
+	ASSERT_EQ(0, call(self->a.fd, HMM_DMIRROR_FLAGS, 8, 17,
+			  HMM_DMIRROR_FLAG_DECLINE_OWN_FAULT));
+	ASSERT_TRUE(arena_sane(&self->a));
+	ASSERT_EQ(0, call(self->a.fd, HMM_DMIRROR_FLAGS, 0, 0, 0));
+	ASSERT_TRUE(arena_sane(&self->a));
+}
+
+#define PILEUP		64
+#define MODULE_DIR	"/sys/module/test_hmm"
+
+static long module_long(const char *name)
+{
+	char path[128], buf[64];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), MODULE_DIR "/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 0);
+	fclose(f);
+	return v;
+}
+
+static long since_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * 64 processes each have a device read of our userfaultfd memory taken by a
+ * kernel worker (HMM_DMIRROR_READ_WORKER on our mirror, inherited), and our
+ * handler reads the faults but never answers. Each is killed: it dies at
+ * once, and leaves its work item waiting. When we close the userfaultfd,
+ * every fault is woken, every work item completes and lets go of the
+ * mirror: the module is left with no user, is unloaded (waiting for work in
+ * flight) and is loaded again with the parameters it had.
+ */
+TEST(worker_pileup)
+{
+	const char *ko = getenv("HMM_MODULE") ? getenv("HMM_MODULE") :
+			 "/lib/modules/test_hmm.ko";
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { 0 };
+	long dev0, dev1, refs, users;
+	struct uffd_msg msg;
+	struct timespec t0;
+	pid_t pid[PILEUP];
+	char cmdline[512];
+	int fd, uffd, i, seen = 0, status;
+	char *area;
+
+	dev0 = module_long("parameters/spm_addr_dev0");
+	dev1 = module_long("parameters/spm_addr_dev1");
+	ASSERT_GE(dev0, 0) TH_LOG("test_hmm is not loaded as a module");
+	users = module_long("refcnt");
+	fd = open("/dev/hmm_dmirror0", O_RDWR);
+	ASSERT_GE(fd, 0);
+	area = mmap(NULL, PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	ASSERT_GE(uffd, 0);
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	reg.range.start = (unsigned long)area;
+	reg.range.len = PS;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	for (i = 0; i < PILEUP; i++) {
+		pid[i] = fork();
+		ASSERT_GE(pid[i], 0);
+		if (pid[i] == 0) {
+			static char buf[PS];
+
+			close(uffd);
+			call(fd, HMM_DMIRROR_READ_WORKER, (uintptr_t)area, (uintptr_t)buf, 1);
+			_exit(3);	/* the read must not return */
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (seen < PILEUP && since_ms(&t0) < 60000) {
+		struct pollfd p = { .fd = uffd, .events = POLLIN };
+
+		if (poll(&p, 1, 1000) == 1 && read(uffd, &msg, sizeof(msg)) == sizeof(msg))
+			seen += msg.event == UFFD_EVENT_PAGEFAULT;
+	}
+	ASSERT_EQ(PILEUP, seen) TH_LOG("%d of %d faults reached the handler", seen, PILEUP);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < PILEUP; i++)
+		ASSERT_EQ(0, kill(pid[i], SIGKILL));
+	for (i = 0; i < PILEUP; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status));
+	}
+	ASSERT_LT(since_ms(&t0), 5000);
+	TH_LOG("module users: %ld before, %ld with the work items waiting",
+	       users, module_long("refcnt"));
+
+	close(uffd);
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		refs = module_long("refcnt");
+		if (refs == users)
+			break;
+		usleep(10000);
+	} while (since_ms(&t0) < 20000);
+	ASSERT_EQ(users, refs) TH_LOG("work items still hold the mirror");
+	ASSERT_EQ(0, users) TH_LOG("another user has test_hmm open");
+	ASSERT_EQ(0, system("rmmod test_hmm"));
+	snprintf(cmdline, sizeof(cmdline), "insmod %s spm_addr_dev0=%#lx spm_addr_dev1=%#lx",
+		 ko, dev0, dev1);
+	ASSERT_EQ(0, system(cmdline)) TH_LOG("%s failed", cmdline);
+	fd = open("/dev/hmm_dmirror0", O_RDWR);
+	ASSERT_GE(fd, 0) TH_LOG("no /dev/hmm_dmirror0 after reloading");
+	close(fd);
+	munmap(area, PS);
+}
+
+/*
+ * Found by the stress test once it migrated: test_hmm's notifier ignored
+ * migrations of its own device in every mirror of the device, not only in
+ * the one that migrates, so another mirror kept the pages the migration
+ * freed, and its next read copied from them. A read through one mirror,
+ * then a migration to the device through another and back by a CPU touch,
+ * and every read through the first must still see the data.
+ */
+TEST_F(hostile, read_after_other_mirror_migrated)
+{
+	struct arena *a = &self->a;
+	uint64_t *w = (uint64_t *)a->mirror;
+	unsigned long j;
+	int step, fd2;
+
+	fd2 = open("/dev/hmm_dmirror0", O_RDWR);
+	ASSERT_GE(fd2, 0);
+	for (step = 0; step < 2; step++) {
+		ASSERT_TRUE(arena_sane(a));	/* our mirror maps the region */
+		if (step == 0) {
+			ASSERT_EQ(0, call(fd2, HMM_DMIRROR_MIGRATE_TO_DEV, (uintptr_t)a->good,
+					  (uintptr_t)a->mirror, NPAGES));
+		} else {
+			/* the CPU touches each page: each migrates back */
+			for (j = 0; j < NPAGES; j++)
+				ASSERT_EQ(pattern(j * PS / 8),
+					  *(volatile uint64_t *)(a->good + j * PS));
+		}
+		memset(a->mirror, 0, NPAGES * PS);
+		ASSERT_EQ(0, call(a->fd, HMM_DMIRROR_READ, (uintptr_t)a->good,
+				  (uintptr_t)a->mirror, NPAGES));
+		for (j = 0; j < NPAGES * PS / 8; j++)
+			ASSERT_EQ(pattern(j), w[j]) TH_LOG("step %d, word %lu", step, j);
+	}
+	close(fd2);
 }
 
 /* ---- the fuzzer ---- */

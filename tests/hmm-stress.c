@@ -6,8 +6,13 @@
  * registered region through every lock-dropping ioctl (READ/WRITE_UNLOCKABLE,
  * READ/WRITE_UNLOCKED, READ/WRITE_WORKER, RANGE_FAULT), while a remodeling
  * thread unmaps and re-maps, mremaps away and back, zaps (MADV_DONTNEED or
- * MADV_REMOVE), write-protects with mprotect, and forks children that exit
- * at once, and the handler answers late, in batches and out of order.
+ * MADV_REMOVE), write-protects with mprotect, forks children that exit at
+ * once, and (anonymous memory) moves a slot to the device through a second
+ * mirror of the same device and back, or touches it from the CPU, which
+ * migrates the touched page back; the handler answers late, in batches and
+ * out of order. test_hmm's notifier skips migrations of its own device, so
+ * the migrations are invisible to the mirror's notifier sequence: what a
+ * lock-dropping fault stored before a drop must not be trusted after it.
  *
  * Invariants: every device read that succeeds returns, for every page, either
  * exactly what the handler supplies for it or exactly what the device writes
@@ -53,13 +58,14 @@ enum mem { M_ANON, M_SHMEM, M_HUGETLB, M_HUGETLBFS };
 
 struct stats {
 	unsigned long reads, writes, ranges, ok, ebusy, efault, eperm;
-	unsigned long munmaps, mremaps, zaps, mprotects, forks;
+	unsigned long munmaps, mremaps, zaps, mprotects, forks, migrations;
 	unsigned long resolved, woken, late, batches, reordered;
 };
 
 struct stress {
 	enum mem mem;
-	int dev, uffd, memfd;
+	int dev, dev2, uffd, memfd;	/* dev2: a second mirror, for migrations */
+	char *out;			/* where MIGRATE_TO_DEV copies, one slot */
 	char *area, *tmp;		/* tmp: where mremap moves a slot */
 	unsigned long unit, slot, size;	/* unit: the handler's page size */
 	uint64_t seed;
@@ -233,8 +239,14 @@ static const char *stress_init(struct stress *s, enum mem mem, uint64_t seed)
 	s->slot = huge ? s->unit : 16 * PS;
 	s->size = NSLOTS * s->slot;
 	s->dev = open("/dev/hmm_dmirror0", O_RDWR);
-	if (s->dev < 0)
+	s->dev2 = open("/dev/hmm_dmirror0", O_RDWR);
+	if (s->dev < 0 || s->dev2 < 0)
 		return "open /dev/hmm_dmirror0";
+	/* Written now: its first write would be an invalidation of its own. */
+	s->out = malloc(s->slot);
+	if (!s->out)
+		return "malloc";
+	memset(s->out, 1, s->slot);
 	if (mem == M_SHMEM || mem == M_HUGETLBFS) {
 		s->memfd = memfd_create("hmm-stress", huge ? MFD_HUGETLB : 0);
 		if (s->memfd < 0 || ftruncate(s->memfd, s->size))
@@ -267,17 +279,44 @@ static void stress_fini(struct stress *s)
 		close(s->memfd);
 	if (s->dev > 0)
 		close(s->dev);
+	if (s->dev2 > 0)
+		close(s->dev2);
+	free(s->out);
 }
 
 /* ---- the remodeler ---- */
 
 static void remodel(struct stress *s, uint64_t *seed)
 {
-	int i = rnd(seed) % NSLOTS, r = rnd(seed) % 5;
+	int i = rnd(seed) % NSLOTS, r = rnd(seed) % 6;
 	char *at = s->area + i * s->slot;
+	struct hmm_dmirror_cmd c = {
+		.addr = (unsigned long)at, .ptr = (unsigned long)s->out, .npages = s->slot / PS,
+	};
 	pid_t pid;
 	int err = 0;
 
+	if (r == 5 && s->mem == M_ANON) {
+		/*
+		 * To the device and back (or a CPU touch of one page, which
+		 * migrates it back): the data stays, so this is not a remodel
+		 * and device operations get no leniency for it. Only present
+		 * pages move; missing ones stay with the handler.
+		 */
+		/* ENOENT: what it moved was invalidated before it read it back. */
+		if (ioctl(s->dev2, HMM_DMIRROR_MIGRATE_TO_DEV, &c) && errno != ENOMEM &&
+		    errno != EBUSY && errno != ENOENT)
+			broken(s, "migration of slot %d to the device: %s", i, strerror(errno));
+		usleep(rnd(seed) % 500);
+		if (rnd(seed) % 2)
+			(void)*(volatile char *)(at + (rnd(seed) % (s->slot / PS)) * PS);
+		else if (ioctl(s->dev2, HMM_DMIRROR_MIGRATE_TO_SYS, &c))
+			broken(s, "migration of slot %d to RAM: %s", i, strerror(errno));
+		INC(s, migrations);
+		return;
+	}
+	if (r == 5)
+		r = 2;
 	__atomic_add_fetch(&s->epoch[i], 1, __ATOMIC_SEQ_CST);
 	switch (r) {
 	case 0:	/* unmap, then map anew: PROT_NONE until registered */
@@ -474,13 +513,14 @@ TEST_F_TIMEOUT(stress, mixed, 300)
 
 	printf("# stress %s: %lus, %lu device ops (%lu reads, %lu writes, %lu range faults): "
 	       "%lu ok, %lu EBUSY, %lu EFAULT, %lu EPERM; remodels: %lu munmap+mmap, "
-	       "%lu mremap, %lu zap, %lu mprotect, %lu fork; handler: %lu resolved, "
+	       "%lu mremap, %lu zap, %lu mprotect, %lu fork, %lu migrations; handler: %lu resolved, "
 	       "%lu woken unresolved, %lu late, %lu batches shuffled\n",
 	       s->mem == M_ANON ? "anon" : s->mem == M_SHMEM ? "shmem" :
 	       s->mem == M_HUGETLB ? "hugetlb" : "hugetlbfs", elapsed_s(s),
 	       st->reads + st->writes + st->ranges, st->reads, st->writes, st->ranges,
 	       st->ok, st->ebusy, st->efault, st->eperm, st->munmaps, st->mremaps,
-	       st->zaps, st->mprotects, st->forks, st->resolved, st->woken, st->late,
+	       st->zaps, st->mprotects, st->forks, st->migrations, st->resolved, st->woken,
+	       st->late,
 	       st->reordered);
 	ASSERT_EQ(0, s->bad[0]) TH_LOG("%s", s->bad);
 	/* The cap bounds the run on a slow machine; it is not a failure. */
