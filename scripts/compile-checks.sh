@@ -60,8 +60,19 @@ build() { # SIDE CONFIG MAKE-ARGS... : warnings of building $objs, normalized
 	[[ " $* " == *" C=2 "* ]] || for o in $objs; do rm -f "$obj/$o"; done
 	make -s -C "$(side_src "$side")" O="$obj" CC="$cc" HOSTCC="$cc" "$@" $objs > "$rundir/$cfg.$side.log" 2>&1 ||
 		echo "error: the build failed (see $rundir/$cfg.$side.log)"
-	grep -E '(warning|error):' "$rundir/$cfg.$side.log" |
-		sed -E 's#^(\.\./)*[^ ]*/(linux|base)/##; s#^([^:]+):[0-9]+:([0-9]+:)? #\1: #' |
+	# A warning is its file, its function (gcc's "In function" line before
+	# it) and its text; line numbers and, for -Wframe-larger-than, the size
+	# are left out, so that a function whose frame was already too large in
+	# the base does not count as new when its size moves.
+	awk '/: In function /{fn=$0; sub(/^.*In function [^a-zA-Z_]*/,"",fn);
+			     sub(/[^a-zA-Z0-9_]*:?$/,"",fn);
+			     ff=$0; sub(/: In function .*/,"",ff); next}
+	     /: At top level:/{fn=""; next}
+	     /(warning|error):/{f=$0; sub(/:.*/,"",f);
+				print $0 (fn != "" && f == ff ? " [in " fn "]" : "")}' \
+		"$rundir/$cfg.$side.log" |
+		sed -E 's#^(\.\./)*[^ ]*/(linux|base)/##; s#^([^:]+):[0-9]+:([0-9]+:)? #\1: #
+			s#the frame size of [0-9]+ bytes#the frame size of N bytes#' |
 		sort -u
 }
 

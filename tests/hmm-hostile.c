@@ -359,13 +359,14 @@ TEST_F(hostile, write_migrated_after_fork)
 /* HMM_DMIRROR_FLAGS: @npages is the flags; unknown ones are EINVAL. */
 TEST_F(hostile, flags)
 {
-	static const uint64_t bad[] = { 1, 4, 1ULL << 63, ~0ULL,
+	static const uint64_t bad[] = { 1, 8, 1ULL << 63, ~0ULL,
 					HMM_DMIRROR_FLAG_DECLINE_OWN_FAULT | 1 };
 
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ASSERT_EQ(-EINVAL, call(self->a.fd, HMM_DMIRROR_FLAGS, 0, 0, bad[i]));
 	ASSERT_EQ(0, call(self->a.fd, HMM_DMIRROR_FLAGS, 8, 17,
-			  HMM_DMIRROR_FLAG_DECLINE_OWN_FAULT));
+			  HMM_DMIRROR_FLAG_DECLINE_OWN_FAULT |
+			  HMM_DMIRROR_FLAG_NOTIFIER_ONLY));
 	ASSERT_TRUE(arena_sane(&self->a));
 	ASSERT_EQ(0, call(self->a.fd, HMM_DMIRROR_FLAGS, 0, 0, 0));
 	ASSERT_TRUE(arena_sane(&self->a));
