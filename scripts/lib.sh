@@ -44,3 +44,17 @@ bench_ccache() {
 	cc="ccache gcc"
 	command -v ccache >/dev/null || cc=gcc
 }
+
+# The guest kernel's command line, shared by every boot (qemu.sh, shell.sh).
+# 512 MiB of real RAM at 2 GiB is reserved (E820) for the two test_hmm
+# device-coherent chunks; THP is opt-in (madvise), see the README.  The
+# bench kernel has no ACPI: it finds one CPU per socket in QEMU's MP table,
+# so every vCPU is a socket of its own (-smp N,sockets=N), and the guest's
+# init fails the run if fewer than bench.cpus CPUs came online.  QEMU's
+# vCPUs share one TSC, but the kernel's check across sockets calls it
+# unsynchronized and falls back to jiffies (4 ms steps): keep the TSC.
+# usage: guest_cmdline NCPUS
+guest_cmdline() {
+	echo "console=ttyS0 panic=-1 printk.devkmsg=on transparent_hugepage=madvise" \
+		"memmap=512M\$0x80000000 bench.cpus=$1 tsc=reliable"
+}

@@ -15,18 +15,8 @@ mkdir -p "$rundir"
 console=$rundir/console.log results=$rundir/results.log
 : > "$console"; : > "$results"
 
-# 512 MiB of real RAM at 2 GiB is reserved (E820) for the two test_hmm
-# device-coherent chunks; THP is opt-in (madvise), see the README.
-append="console=ttyS0 panic=-1 printk.devkmsg=on transparent_hugepage=madvise"
-append="$append memmap=512M\$0x80000000 $*"
-# The bench kernel has no ACPI: it finds one CPU per socket in QEMU's MP
-# table, so every vCPU is a socket of its own.  The guest's init fails the
-# run if fewer than bench.cpus CPUs came online.
 smp=${SMP:-2}
-append="$append bench.cpus=$smp"
-# QEMU's vCPUs share one TSC, but the kernel's check across sockets calls it
-# unsynchronized and falls back to jiffies (4 ms steps): keep the TSC.
-append="$append tsc=reliable"
+append="$(guest_cmdline "$smp") $*"
 # Tests run with freed pages zeroed, so that a use of a freed page shows as
 # wrong data (the benchmark does not: it would change what it measures).
 [ -n "${ICOUNT:-}" ] || append="$append init_on_free=1"

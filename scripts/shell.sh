@@ -5,6 +5,7 @@
 # usage: shell.sh OBJ RUNDIR
 set -eu
 top=$(realpath "$(dirname "$0")/..")
+. "$top/scripts/lib.sh"
 obj=$1 rundir=$2
 mkdir -p "$rundir"
 : > "$rundir/plan"
@@ -12,7 +13,8 @@ mkdir -p "$rundir"
 	"$top/guest/setup" "$rundir/initrd.cpio"
 accel=(-accel tcg,thread=multi)
 [ "${ACCEL:-}" = kvm ] && accel=(-accel kvm -cpu host)
-exec qemu-system-x86_64 -M pc "${accel[@]}" -m "${MEM:-3G}" -smp "${SMP:-2},sockets=${SMP:-2}" \
+smp=${SMP:-2}
+exec qemu-system-x86_64 -M pc "${accel[@]}" -m "${MEM:-3G}" -smp "$smp,sockets=$smp" \
 	-kernel "$obj/arch/x86/boot/bzImage" -initrd "$rundir/initrd.cpio" \
-	-append "console=ttyS0 panic=-1 printk.devkmsg=on transparent_hugepage=madvise memmap=512M\$0x80000000 bench.shell=1 bench.cpus=${SMP:-2} tsc=reliable" \
+	-append "$(guest_cmdline "$smp") bench.shell=1" \
 	-display none -no-reboot -serial mon:stdio -serial "file:$rundir/results.log"
