@@ -10,8 +10,10 @@
  *                     a 4 KiB copy per page
  *   hmm_restart       test_hmm HMM_DMIRROR_RANGE_FAULT, one hmm_range over the
  *                     whole area, hmm_range_fault_unlockable() with the
- *                     documented restart-from-start loop
+ *                     documented restart-from-start loop (6.12 series only)
  *   hmm_resume        the same with hmm_range_fault_unlocked_timeout()
+ * On 7.3, hmm_resume on a kernel with mainline's mm/hmm.c is mainline's
+ * restart from the start after every lock drop: --quadratic hmm_resume.
  * With --refactor it times instead the stock ioctls over populated memory
  * (HMM_DMIRROR_SNAPSHOT: hmm_range_fault() walks, no faults) and over memory
  * that needs faulting without userfaultfd (HMM_DMIRROR_READ), which exist on
@@ -25,7 +27,11 @@
  * --methods NAME,... runs only those methods (the benchmark times hmm_resume
  * alone on a kernel whose helper skips its verification walk).
  *
- * usage: hmm-bench [--sizes MIB,...] [--methods NAME,...]
+ * --quadratic NAME is the method whose cost grows with the square of the
+ * size (hmm_restart by default): it is skipped at a size where its time at
+ * the last size predicts more than --restart-limit seconds.
+ *
+ * usage: hmm-bench [--sizes MIB,...] [--methods NAME,...] [--quadratic NAME]
  *                  [--restart-limit SECONDS] [--refactor]
  */
 #define _GNU_SOURCE
@@ -168,8 +174,11 @@ static double run(const char *method, unsigned long size)
 	} else {
 		cmd.addr = (unsigned long)a.mem;
 		cmd.npages = size / page;
-		cmd.ptr = !strcmp(method, "hmm_restart") ? HMM_DMIRROR_FAULT_UNLOCKABLE :
-							     HMM_DMIRROR_FAULT_UNLOCKED;
+		cmd.ptr = HMM_DMIRROR_FAULT_UNLOCKED;
+#ifdef HMM_DMIRROR_FAULT_UNLOCKABLE
+		if (!strcmp(method, "hmm_restart"))
+			cmd.ptr = HMM_DMIRROR_FAULT_UNLOCKABLE;
+#endif
 		if (ioctl(dev, HMM_DMIRROR_RANGE_FAULT, &cmd))
 			die("HMM_DMIRROR_RANGE_FAULT");
 	}
@@ -227,9 +236,14 @@ static void refactor(unsigned long size)
 int main(int argc, char **argv)
 {
 	static const char * const methods[] = {
-		"cpu_touch", "process_vm_readv", "hmm_resume", "hmm_restart" };
+		"cpu_touch", "process_vm_readv", "hmm_resume",
+#ifdef HMM_DMIRROR_FAULT_UNLOCKABLE
+		"hmm_restart",
+#endif
+	};
+	const unsigned long nmethods = sizeof(methods) / sizeof(methods[0]);
 	unsigned long sizes[16], nsizes = 0, i, m;
-	const char *only = NULL;
+	const char *only = NULL, *quad = "hmm_restart";
 	double limit = 60, restart_ns = 0;
 	unsigned long restart_mib = 0;
 	int do_refactor = 0;
@@ -242,13 +256,15 @@ int main(int argc, char **argv)
 				sizes[nsizes++] = strtoul(p, NULL, 0) << 20;
 		} else if (!strcmp(argv[i], "--methods") && i + 1 < (unsigned long)argc) {
 			only = argv[++i];
+		} else if (!strcmp(argv[i], "--quadratic") && i + 1 < (unsigned long)argc) {
+			quad = argv[++i];
 		} else if (!strcmp(argv[i], "--restart-limit") && i + 1 < (unsigned long)argc) {
 			limit = strtod(argv[++i], NULL);
 		} else if (!strcmp(argv[i], "--refactor")) {
 			do_refactor = 1;
 		} else {
 			fprintf(stderr, "usage: %s [--sizes MIB,...] [--methods NAME,...] "
-				"[--restart-limit S] [--refactor]\n", argv[0]);
+				"[--quadratic NAME] [--restart-limit S] [--refactor]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -271,23 +287,28 @@ int main(int argc, char **argv)
 		printf("ok 1 hmm-bench\n");
 		return 0;
 	}
+	printf("NOTE methods:");
+	for (m = 0; m < nmethods; m++)
+		if (!only || strstr(only, methods[m]))
+			printf(" %s", methods[m]);
+	printf("\n");
 	for (i = 0; i < nsizes; i++) {
-		for (m = 0; m < 4; m++) {
+		for (m = 0; m < nmethods; m++) {
 			if (only && !strstr(only, methods[m]))
 				continue;
 			/* Its cost grows with the square of the size: predict it. */
 			double ratio = restart_mib ? (double)(sizes[i] >> 20) / restart_mib : 0;
 
-			if (!strcmp(methods[m], "hmm_restart") &&
+			if (!strcmp(methods[m], quad) &&
 			    restart_ns * ratio * ratio > limit * 1e9) {
-				printf("NOTE hmm_restart skipped at %lu MiB: %.1f s at %lu MiB predicts %.0f s, over the %.0f s limit\n",
-				       sizes[i] >> 20, restart_ns / 1e9, restart_mib,
+				printf("NOTE %s skipped at %lu MiB: %.1f s at %lu MiB predicts %.0f s, over the %.0f s limit\n",
+				       quad, sizes[i] >> 20, restart_ns / 1e9, restart_mib,
 				       restart_ns * ratio * ratio / 1e9, limit);
 				continue;
 			}
 			double t = run(methods[m], sizes[i]);
 
-			if (!strcmp(methods[m], "hmm_restart")) {
+			if (!strcmp(methods[m], quad)) {
 				restart_ns = t;
 				restart_mib = sizes[i] >> 20;
 			}

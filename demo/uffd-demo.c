@@ -7,7 +7,8 @@
  * (MISSING). A pager thread answers each fault with the page read from a
  * snapshot file, as a post-copy migration or a fast VM restore would. The
  * mirror device (test_hmm) reads the whole range in one HMM_DMIRROR_READ_-
- * UNLOCKABLE call; every fault drops the mmap lock while the pager works.
+ * UNLOCKED call (hmm_range_fault_unlocked_timeout(), on either base); every
+ * fault drops the mmap lock while the pager works.
  * At the end every byte is checked, and the stock HMM_DMIRROR_READ is shown
  * to fail on the same memory.
  *
@@ -167,7 +168,7 @@ int main(int argc, char **argv)
 	pthread_create(&tp, NULL, progress, &t0);
 
 	/* The device reads all of it, through hmm_range_fault_unlockable(). */
-	ret = dmirror(dev, HMM_DMIRROR_READ_UNLOCKABLE, mem, mirror, size / page, &cmd);
+	ret = dmirror(dev, HMM_DMIRROR_READ_UNLOCKED, mem, mirror, size / page, &cmd);
 	t = now() - t0;
 	settle(size / page);
 	done = 1;
@@ -192,9 +193,9 @@ int main(int argc, char **argv)
 	printf("# stock HMM_DMIRROR_READ (hmm_range_fault()) of 16 dropped pages: %s, pager saw %lu faults\n",
 	       ret ? strerror(-ret) : "success", served - before);
 	ok &= ret == -EFAULT && served == before;
-	ret = dmirror(dev, HMM_DMIRROR_READ_UNLOCKABLE, mem, mirror, 16, &cmd);
+	ret = dmirror(dev, HMM_DMIRROR_READ_UNLOCKED, mem, mirror, 16, &cmd);
 	settle(before + 16);
-	printf("# HMM_DMIRROR_READ_UNLOCKABLE of the same pages: %s, pager served %lu\n",
+	printf("# HMM_DMIRROR_READ_UNLOCKED of the same pages: %s, pager served %lu\n",
 	       ret ? strerror(-ret) : "success", served - before);
 	ok &= !ret && served - before == 16 && !memcmp(mirror, want, 16 * page);
 

@@ -8,6 +8,10 @@
       writes OUTDIR/results.md, OUTDIR/bench.dat and OUTDIR/bench.png
       (gnuplot), and prints results.md; NOVERIFY.LOG is hmm_resume on a
       kernel whose helper skips its verification walk, for its cost
+  bench-report.py --mainline OUTDIR SERIES.LOG STOCK.LOG STOCK-REFACTOR.LOG
+                  SERIES-REFACTOR.LOG [NOVERIFY.LOG]
+      the same for a base whose mainline has the helper (7.3): hmm_resume
+      on mainline's mm/hmm.c (STOCK.LOG) against the series (SERIES.LOG)
 """
 import re
 import subprocess
@@ -35,13 +39,15 @@ def parse(path):
 
 
 def check(path):
-    rows, _ = parse(path)
+    rows, notes = parse(path)
     sizes = sorted({r["mib"] for r in rows})
+    # the methods this build of hmm-bench has (hmm_restart is 6.12's only)
+    methods = next((n.split()[1:] for n in notes if n.startswith("methods:")), METHODS)
     bad = []
     if not sizes:
         bad.append("no RESULT line")
     for s in sizes:
-        for m in METHODS:
+        for m in methods:
             r = [x for x in rows if x["mib"] == s and x["method"] == m]
             if len(r) != 1:
                 bad.append(f"{m} at {s} MiB: {len(r)} results")
@@ -56,6 +62,102 @@ def check(path):
     print(f"  bench output: {len(rows)} results at {sizes} MiB, "
           f"{'well formed' if not bad else 'MALFORMED'}")
     return 1 if bad else 0
+
+
+def plot(outdir, title, columns):
+    script = f"""set terminal pngcairo size 900,560 noenhanced
+set output '{outdir}/bench.png'
+set title '{title}'
+set logscale xy
+set xlabel 'range size (MiB)'
+set ylabel 'ns per page (= instructions)'
+set key top left
+set grid
+plot for [i=2:{columns + 1}] '{outdir}/bench.dat' using 1:i with linespoints title columnhead(i)
+"""
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"gnuplot failed: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def refactor_table(base_log, patched_log, base_name):
+    b, _ = parse(base_log)
+    p, _ = parse(patched_log)
+    bget = {r["method"]: r for r in b}
+    lines = ["", f"## Refactor overhead: stock ioctls, {base_name} vs patched kernel", "",
+             f"| case | size | {base_name} ns/page | patched ns/page | patched / {base_name} |",
+             "|---|---|---|---|---|"]
+    for r in p:
+        o = bget.get(r["method"])
+        if o:
+            lines.append(f"| {r['method']} | {r['mib']} MiB | {o['ns_per_page']:,.1f} | "
+                         f"{r['ns_per_page']:,.1f} | {r['ns_per_page'] / o['ns_per_page']:.4f} |")
+    return lines
+
+
+def noverify_table(get, sizes, noverify_log):
+    nv = {r["mib"]: r for r in parse(noverify_log)[0] if r["method"] == "hmm_resume"}
+    lines = ["", "## What the verification walk costs: hmm_resume with and without it", "",
+             "| size | with (ns/page) | without (ns/page) | with / without |",
+             "|---|---|---|---|"]
+    for s in sizes:
+        r, o = get.get(("hmm_resume", s)), nv.get(s)
+        if r and o:
+            lines.append(f"| {s} MiB | {r['ns_per_page']:,.0f} | {o['ns_per_page']:,.0f} | "
+                         f"{r['ns_per_page'] / o['ns_per_page']:.4f} |")
+    return lines
+
+
+def report_mainline(outdir, series_log, stock_log, ref_stock, ref_series, noverify_log=None):
+    """Mainline's helper (stock mm/hmm.c) against the series' on one table."""
+    rows, notes = parse(series_log)
+    srows, snotes = parse(stock_log)
+    get = {(r["method"], r["mib"]): r for r in rows}
+    for r in srows:
+        if r["method"] == "hmm_resume":
+            get[("mainline", r["mib"])] = r
+    sizes = sorted({r["mib"] for r in rows + srows})
+    cols = ["cpu_touch", "process_vm_readv", "mainline", "hmm_resume"]
+    names = ["cpu_touch", "process_vm_readv", "mainline helper", "series helper"]
+    ratio = lambda a, b: f"{a['ns_per_page'] / b['ns_per_page']:.3f}" if a and b else "-"
+    out = ["| size | pages | " + " | ".join(f"{n} ns/page" for n in names) +
+           " | mainline / series | series / process_vm_readv | series / cpu_touch |",
+           "|---" * (len(cols) + 5) + "|"]
+    for s in sizes:
+        cells = [f"{get[(m, s)]['ns_per_page']:,.0f}" if (m, s) in get else "not run"
+                 for m in cols]
+        res, main, pvr, cpu = (get.get((m, s)) for m in ("hmm_resume", "mainline",
+                                                         "process_vm_readv", "cpu_touch"))
+        out.append(f"| {s} MiB | {s * 256:,} | " + " | ".join(cells) +
+                   f" | {ratio(main, res)} | {ratio(res, pvr)} | {ratio(res, cpu)} |")
+    lines = ["## Fault path on userfaultfd memory: mainline's helper against the series'",
+             "", "One hmm_range over the whole area (HMM_DMIRROR_RANGE_FAULT, "
+             "hmm_range_fault_unlocked_timeout()), one UFFDIO_COPY per page.", ""] + out + [""]
+    res = [get[("hmm_resume", s)] for s in sizes if ("hmm_resume", s) in get]
+    if len(res) >= 2:
+        lines.append(f"- Series at {res[-1]['mib']} MiB vs {res[0]['mib']} MiB: "
+                     f"{res[-1]['ns_per_page'] / res[0]['ns_per_page']:.3f}x ns/page (flat is 1.000).")
+    lines += [f"- mainline: {n}" for n in snotes if not n.startswith("method")]
+    lines += [f"- {n}" for n in notes if not n.startswith("method")]
+    if noverify_log:
+        lines += noverify_table(get, sizes, noverify_log)
+    lines += refactor_table(ref_stock, ref_series, "mainline")
+    text = "\n".join(lines) + "\n"
+    open(f"{outdir}/results.md", "w").write(text)
+    with open(f"{outdir}/bench.dat", "w") as f:
+        f.write("mib " + " ".join(n.replace(" ", "_") for n in names) + "\n")
+        for s in sizes:
+            f.write(f"{s} " + " ".join(str(get[(m, s)]["ns_per_page"]) if (m, s) in get
+                                        else "NaN" for m in cols) + "\n")
+    if plot(outdir, "Faulting userfaultfd memory on 7.3: cost per page "
+            "(guest instructions, qemu -icount)", len(cols)):
+        return 1
+    print(text)
+    print(f"plot: {outdir}/bench.png")
+    return 0
 
 
 def report(outdir, main_log, base_log, patched_log, noverify_log=None):
@@ -143,6 +245,8 @@ plot for [i=2:{len(METHODS) + 1}] '{outdir}/bench.dat' using 1:i with linespoint
 
 
 if __name__ == "__main__":
+    if len(sys.argv) in (7, 8) and sys.argv[1] == "--mainline":
+        sys.exit(report_mainline(*sys.argv[2:]))
     if len(sys.argv) == 3 and sys.argv[1] == "--check":
         sys.exit(check(sys.argv[2]))
     if len(sys.argv) in (3, 5, 6):

@@ -6,6 +6,7 @@
 # previous prefix's result, and says so.
 # Writes "PASSED FAILED 0" (one per prefix) to RUNDIR/counts.
 # usage: bisect.sh TREE RUNDIR FRAGMENT...
+# env:   BISECT_TESTS=regex: the tests each prefix runs (all by default)
 set -eu
 . "$(dirname "$0")/lib.sh"
 tree=$(realpath "$1") rundir=$2; shift 2
@@ -45,7 +46,7 @@ for c in $(git -C "$tree" rev-list --reverse base..HEAD); do
 		continue
 	fi
 	if build_side "$wt" "$obj" "$@" > "$d/build.out" 2>&1 &&
-	   QUIET=1 "$top/scripts/run.sh" "$obj" "$d" > "$d/out" 2>&1; then
+	   QUIET=1 TESTS=${BISECT_TESTS:-${TESTS:-}} "$top/scripts/run.sh" "$obj" "$d" > "$d/out" 2>&1; then
 		last=$(tail -1 "$d/out" | sed 's/.*: //')
 		pass=$((pass + 1)); echo "    ok   bisect:$subj ($last)"
 	else

@@ -33,11 +33,17 @@ def harness_tests(prog):
             continue
         cur.append(line)
     blocks.append(cur)
+    ident = re.compile(r"[A-Za-z0-9_]*$")
     for block in blocks:
         fixture, variants, tests = None, [], []
         for line in block:
-            # test_harness_list_tests() prints "%-20s %-25s %s"
+            # test_harness_list_tests() prints "%-20s %-25s %s"; other
+            # lines (a program's own messages: "hugetlb page size: ...")
+            # are not tests
             f, v, t = line[0:20].strip(), line[21:46].strip(), line[47:].strip()
+            if not all(ident.match(x) for x in (f, v, t)) or line[20:21].strip() \
+                    or line[46:47].strip():
+                continue
             fixture = fixture or f
             if v:
                 variants.append(v)

@@ -6,6 +6,8 @@
 # usage: progs.sh SRC OBJ OUTDIR
 # env:   TREE_ONLY=1 builds only the tree's own tests (the project's programs
 #        use the series' ioctls, which an early prefix of the series lacks)
+#        BASE=version: only the programs its bases/<version>/base.conf lists
+#        in PROGS, if it sets PROGS (the others use ioctls of another base)
 set -eu
 . "$(dirname "$0")/lib.sh"
 src=$(realpath "$1") obj=$(realpath "$2") out=$3
@@ -25,17 +27,28 @@ build() { # OUTPUT SOURCES...
 	if grep -q 'warning:' "$out/$o.log"; then cat "$out/$o.log" >&2; fi
 }
 
-build hmm-tests "$mm/hmm-tests.c"
+# Newer hmm-tests use the mm selftests' helpers and expect _GNU_SOURCE
+# from their Makefile.
+extra=()
+grep -q '^#define _GNU_SOURCE' "$mm/hmm-tests.c" || extra+=(-D_GNU_SOURCE)
+if grep -q '<mm/vm_util.h>\|"vm_util.h"' "$mm/hmm-tests.c"; then
+	extra+=(-I "$mm" "$mm/vm_util.c")
+	grep -q 'hugepage_settings.h' "$mm/hmm-tests.c" && extra+=("$mm/hugepage_settings.c")
+fi
+build hmm-tests "${extra[@]}" "$mm/hmm-tests.c"
 echo hmm-tests > "$out/harness.list"
 install -m 755 "$top/guest/kmemleak-check" "$out/"
 [ -z "${TREE_ONLY:-}" ] || { say "guest programs built: hmm-tests"; exit 0; }
+PROGS=all
+[ -z "${BASE:-}" ] || [ ! -f "$top/bases/$BASE/base.conf" ] || . "$top/bases/$BASE/base.conf"
+wanted() { [ "$PROGS" = all ] || [[ " $PROGS " == *" $(basename "$1" .c) "* ]]; }
 for c in "$top"/tests/*.c; do
-	[ -e "$c" ] || continue
+	[ -e "$c" ] && wanted "$c" || continue
 	build "$(basename "$c" .c)" -I "$mm" "$c"
 	basename "$c" .c >> "$out/harness.list"
 done
 for c in "$top"/demo/*.c "$top"/bench/*.c; do
-	[ -e "$c" ] || continue
+	[ -e "$c" ] && wanted "$c" || continue
 	build "$(basename "$c" .c)" "$c"
 done
 say "guest programs built: $(cd "$out" && ls | grep -vE '\.(log|list)$' | tr '\n' ' ')"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Make the kernel tree: Debian's linux-source-6.12 as a git repository whose
+# Make the kernel tree: a base's source tarball as a git repository whose
 # first commit (tag "base") is the pristine source, with patches/ applied by
 # git am.  Re-applies the series when patches/ changed, but never throws away
 # commits made in the tree that were not exported (see "make export").
@@ -13,7 +13,7 @@ want=$(files_hash $(series_patches "$patchdir") /dev/null)
 stamp=$tree/.git/bench-applied        # "<patches hash> <HEAD after apply>"
 
 import_base() {
-	[ -f "$tarball" ] || die "$tarball missing (apt-get install linux-source-6.12)"
+	[ -f "$tarball" ] || die "$tarball missing (scripts/fetch-base.sh finds or fetches it)"
 	say "unpacking $(basename "$tarball") into $tree (once; about a minute)"
 	rm -rf "$tree.tmp"; mkdir -p "$tree.tmp"
 	tar -xJf "$tarball" -C "$tree.tmp" --strip-components=1
@@ -41,7 +41,7 @@ apply_series() {
 	git -C "$tree" clean -qfdx
 	local n=0 n3=0 p
 	for p in $(series_patches "$patchdir"); do
-		# A newer 6.12.y may need a three-way merge: say so if it did.
+		# A newer stable release may need a three-way merge: say so if it did.
 		if ! git -C "$tree" am -q --committer-date-is-author-date "$(realpath "$p")" 2>/dev/null; then
 			git -C "$tree" am --abort
 			git -C "$tree" am -q -3 --committer-date-is-author-date "$(realpath "$p")" ||
@@ -60,8 +60,9 @@ apply_series() {
 	echo "$want $(git -C "$tree" rev-parse HEAD)" > "$stamp"
 	say "applied $n patch(es) from $patchdir ($n3 with git am -3) on base $(git -C "$tree" rev-parse --short base): $(git -C "$tree" log -1 --format=%s base)"
 	# The cover letter's "Base: Linux X.Y.Z" is what the series was written on.
-	local wrote
-	wrote=$(sed -n 's/^Base: \(Linux [0-9.]*\).*/\1/p' "$patchdir/0000-cover-letter.patch" 2>/dev/null)
+	local wrote=
+	[ ! -f "$patchdir/0000-cover-letter.patch" ] ||
+		wrote=$(sed -n 's/^Base: \(Linux [0-9.]*\).*/\1/p' "$patchdir/0000-cover-letter.patch")
 	[ -z "$wrote" ] || case "$(git -C "$tree" log -1 --format=%s base)" in
 		"$wrote "*) ;;
 		*) warn "the series was written against $wrote; this base is different" ;;
