@@ -196,27 +196,9 @@ def report(outdir, main_log, base_log, patched_log, noverify_log=None):
                          f"({x * 256:,.0f} pages; interpolated between {s0} and {s1} MiB).")
     lines += [f"- {n}" for n in notes if not n.startswith("method")]
     if noverify_log:
-        nv = {r["mib"]: r for r in parse(noverify_log)[0] if r["method"] == "hmm_resume"}
-        lines += ["", "## What the verification walk costs: hmm_resume with and without it", "",
-                  "| size | with (ns/page) | without (ns/page) | with / without |",
-                  "|---|---|---|---|"]
-        for s in sizes:
-            r, o = get.get(("hmm_resume", s)), nv.get(s)
-            if r and o:
-                lines.append(f"| {s} MiB | {r['ns_per_page']:,.0f} | {o['ns_per_page']:,.0f} | "
-                             f"{r['ns_per_page'] / o['ns_per_page']:.4f} |")
+        lines += noverify_table(get, sizes, noverify_log)
     if base_log and patched_log:
-        b, _ = parse(base_log)
-        p, _ = parse(patched_log)
-        bget = {r["method"]: r for r in b}
-        lines += ["", "## Refactor overhead: stock ioctls, pristine vs patched kernel", "",
-                  "| case | size | pristine ns/page | patched ns/page | patched / pristine |",
-                  "|---|---|---|---|---|"]
-        for r in p:
-            o = bget.get(r["method"])
-            if o:
-                lines.append(f"| {r['method']} | {r['mib']} MiB | {o['ns_per_page']:,.1f} | "
-                             f"{r['ns_per_page']:,.1f} | {r['ns_per_page'] / o['ns_per_page']:.4f} |")
+        lines += refactor_table(base_log, patched_log, "pristine")
     text = "\n".join(lines) + "\n"
     open(f"{outdir}/results.md", "w").write(text)
     with open(f"{outdir}/bench.dat", "w") as f:
@@ -224,20 +206,8 @@ def report(outdir, main_log, base_log, patched_log, noverify_log=None):
         for s in sizes:
             vals = [str(get[(m, s)]["ns_per_page"]) if (m, s) in get else "NaN" for m in METHODS]
             f.write(f"{s} {' '.join(vals)}\n")
-    plot = f"""set terminal pngcairo size 900,560 noenhanced
-set output '{outdir}/bench.png'
-set title 'Faulting userfaultfd memory: cost per page (guest instructions, qemu -icount)'
-set logscale xy
-set xlabel 'range size (MiB)'
-set ylabel 'ns per page (= instructions)'
-set key top left
-set grid
-plot for [i=2:{len(METHODS) + 1}] '{outdir}/bench.dat' using 1:i with linespoints title columnhead(i)
-"""
-    try:
-        subprocess.run(["gnuplot"], input=plot, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        print(f"gnuplot failed: {e}", file=sys.stderr)
+    if plot(outdir, "Faulting userfaultfd memory: cost per page "
+            "(guest instructions, qemu -icount)", len(METHODS)):
         return 1
     print(text)
     print(f"plot: {outdir}/bench.png")
