@@ -366,11 +366,16 @@ struct devthr {
 
 static void device_op(struct stress *s, uint64_t *seed, char *buf)
 {
+	/* the ioctls the tree's test_hmm has (the 6.12 series has them all) */
 	static const unsigned long ops[] = {
-		HMM_DMIRROR_READ_UNLOCKABLE, HMM_DMIRROR_READ_UNLOCKED,
-		HMM_DMIRROR_WRITE_UNLOCKABLE, HMM_DMIRROR_WRITE_UNLOCKED,
+		HMM_DMIRROR_READ_UNLOCKED, HMM_DMIRROR_WRITE_UNLOCKED,
 		HMM_DMIRROR_RANGE_FAULT,
+#ifdef HMM_DMIRROR_READ_UNLOCKABLE
+		HMM_DMIRROR_READ_UNLOCKABLE, HMM_DMIRROR_WRITE_UNLOCKABLE,
+#endif
+#ifdef HMM_DMIRROR_READ_WORKER
 		HMM_DMIRROR_READ_WORKER, HMM_DMIRROR_WRITE_WORKER,
+#endif
 	};
 	unsigned long op = ops[rnd(seed) % (sizeof(ops) / sizeof(ops[0]))];
 	int i = rnd(seed) % NSLOTS;
@@ -382,12 +387,21 @@ static void device_op(struct stress *s, uint64_t *seed, char *buf)
 		.addr = (unsigned long)s->area + off, .ptr = (unsigned long)buf, .npages = npages,
 	};
 	unsigned int e0 = __atomic_load_n(&s->epoch[i], __ATOMIC_SEQ_CST), e1;
-	bool write = op == HMM_DMIRROR_WRITE_UNLOCKABLE || op == HMM_DMIRROR_WRITE_UNLOCKED ||
-		     op == HMM_DMIRROR_WRITE_WORKER;
+	bool write = op == HMM_DMIRROR_WRITE_UNLOCKED;
 	int ret;
 
+#ifdef HMM_DMIRROR_READ_UNLOCKABLE
+	write |= op == HMM_DMIRROR_WRITE_UNLOCKABLE;
+#endif
+#ifdef HMM_DMIRROR_READ_WORKER
+	write |= op == HMM_DMIRROR_WRITE_WORKER;
+#endif
 	if (op == HMM_DMIRROR_RANGE_FAULT)
-		c.ptr = rnd(seed) % 2 ? HMM_DMIRROR_FAULT_UNLOCKED : HMM_DMIRROR_FAULT_UNLOCKABLE;
+		c.ptr = HMM_DMIRROR_FAULT_UNLOCKED;
+#ifdef HMM_DMIRROR_READ_UNLOCKABLE
+	if (op == HMM_DMIRROR_RANGE_FAULT && rnd(seed) % 2)
+		c.ptr = HMM_DMIRROR_FAULT_UNLOCKABLE;
+#endif
 	if (write)
 		fill(buf, off, npages * PS, SEED_W);
 	ret = ioctl(s->dev, op, &c) ? errno : 0;
