@@ -7,6 +7,10 @@
 # Writes "PASSED FAILED 0" (one per prefix) to RUNDIR/counts.
 # usage: bisect.sh TREE RUNDIR FRAGMENT...
 # env:   BISECT_TESTS=regex: the tests each prefix runs (all by default)
+#        BISECT_HEAD_COUNTS=file: the counts ("PASSED FAILED SKIPPED") of a
+#        run of the whole suite on HEAD, the last prefix, built from the same
+#        tree and config (make check's suite part); HEAD takes that result
+#        instead of being built and run again
 set -eu
 . "$(dirname "$0")/lib.sh"
 tree=$(realpath "$1") rundir=$2; shift 2
@@ -40,6 +44,16 @@ for c in $(git -C "$tree" rev-list --reverse base..HEAD); do
 	git -C "$wt" checkout -q --detach "$c"
 	d=$rundir/$(git -C "$tree" log -1 --format=%h "$c")
 	mkdir -p "$d"
+	if [ "$c" = "$(git -C "$tree" rev-parse HEAD)" ] && [ -n "${BISECT_HEAD_COUNTS:-}" ]; then
+		if read -r hp hf _ < "$BISECT_HEAD_COUNTS" && [ "$hf" = 0 ] && [ "$hp" -gt 0 ]; then
+			pass=$((pass + 1))
+			echo "    ok   bisect:$subj (the series itself: the suite part, $hp passed, 0 failed)"
+		else
+			fail=$((fail + 1))
+			echo "    FAIL bisect:$subj (the series itself: see the suite part, $BISECT_HEAD_COUNTS)"
+		fi
+		continue
+	fi
 	if [ -n "$last" ] && inert "$c"; then
 		pass=$((pass + 1))
 		echo "    ok   bisect:$subj (as the previous prefix, $last: nothing it changes is built by the bench config)"

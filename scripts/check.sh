@@ -61,8 +61,10 @@ check_612() {
 	part suite "$top/scripts/run.sh" "$OBJ" "$LOGS/suite"
 	part demo env PLAN="$top/demo/plan" QUIET=1 "$top/scripts/run.sh" "$OBJ" "$LOGS/demo"
 	part bench-smoke "$top/scripts/bench-smoke.sh" "$OBJ" "$LOGS/bench-smoke"
-	# Every prefix of the series builds and passes the tests it has.
-	[ -n "${KSRC:-}" ] || part bisect "$top/scripts/bisect.sh" "$SRC" "$LOGS/bisect" $FRAGS
+	# Every prefix of the series builds and passes the tests it has (the
+	# last, the series itself, is the suite part above).
+	[ -n "${KSRC:-}" ] || part bisect env BISECT_HEAD_COUNTS="$LOGS/suite/counts" \
+		"$top/scripts/bisect.sh" "$SRC" "$LOGS/bisect" $FRAGS
 	if [ "$debug_ok" = 1 ]; then
 		part debug-suite "$top/scripts/run.sh" "$DEBUG_OBJ" "$LOGS/debug-suite"
 	else
@@ -87,9 +89,11 @@ check_73() {
 	part bench-smoke "$top/scripts/bench-smoke.sh" "$OBJ" "$LOGS/bench-smoke"
 	# Every prefix builds and passes its hmm-tests; mainline's THP migration
 	# benchmark (90 s a run, unchanged by the series' later patches) runs
-	# on the whole series only, in the suite above.
+	# on the whole series only, in the suite above, which is also the last
+	# prefix.
 	[ -n "${KSRC:-}" ] ||
 		part bisect env BISECT_TESTS='^(?!.*benchmark_thp_migration)' \
+			BISECT_HEAD_COUNTS="$LOGS/suite/counts" \
 			"$top/scripts/bisect.sh" "$SRC" "$LOGS/bisect" $FRAGS
 }
 
