@@ -16,8 +16,7 @@
  * purpose, which the other tests need.
  *
  * The ioctls and flags are those of the tree's test_hmm (lib/test_hmm_uapi.h):
- * the 6.12 series has them all; on 7.3, the unlockable and worker ioctls and
- * worker_pileup are left out.
+ * the 6.12 series has them all; 7.3's has no unlockable ioctls.
  */
 #define _GNU_SOURCE
 #include <errno.h>
