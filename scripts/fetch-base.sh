@@ -27,12 +27,8 @@ fi
 command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
 	die "fetching $PKG needs apt-get and dpkg-deb (a Debian machine)"
 apt=$dl/apt
-mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/state"
-echo "deb http://deb.debian.org/debian $SUITE main" > "$apt/sources.list"
-opts=(-o Dir::Etc::sourcelist="$apt/sources.list" -o Dir::Etc::sourceparts=/dev/null
-      -o Dir::State="$apt/state" -o Dir::State::Lists="$apt/lists"
-      -o Dir::State::status=/dev/null -o Dir::Cache="$apt/cache"
-      -o APT::Sandbox::User=root)
+bench_apt "$apt" "deb http://deb.debian.org/debian $SUITE main"
+opts=("${apt_opts[@]}")
 say "fetching $PKG $VERSION from Debian's $SUITE (apt state of the bench's own in $apt)" >&2
 apt-get "${opts[@]}" -qq update >&2 || die "apt-get update of $SUITE failed"
 record=$(apt-cache "${opts[@]}" show "$PKG=$VERSION" 2>/dev/null) ||

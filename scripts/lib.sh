@@ -12,6 +12,19 @@ bench_git_identity() {
 	fi
 }
 
+# apt sources and state of the bench's own in DIR, with the one sources
+# line LINE, so that another Debian suite is reached without touching the
+# machine's apt: sets the array apt_opts to pass to apt-get and apt-cache.
+# usage: bench_apt DIR LINE
+bench_apt() {
+	mkdir -p "$1/lists/partial" "$1/cache/archives/partial" "$1/state"
+	echo "$2" > "$1/sources.list"
+	apt_opts=(-o Dir::Etc::sourcelist="$1/sources.list" -o Dir::Etc::sourceparts=/dev/null
+		  -o Dir::State="$1/state" -o Dir::State::Lists="$1/lists"
+		  -o Dir::State::status=/dev/null -o Dir::Cache="$1/cache"
+		  -o APT::Sandbox::User=root)
+}
+
 # Hash of every file given (order-independent of the environment).
 files_hash() { cat "$@" 2>/dev/null | sha1sum | cut -c1-16; }
 

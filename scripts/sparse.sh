@@ -26,13 +26,9 @@ fi
 mkdir -p "$dir"; dir=$(realpath "$dir")
 bin=$dir/sparse-$SPARSE_VERSION/sparse
 if [ ! -x "$bin" ]; then
-	apt=$dir/apt
-	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/state" "$dir/src"
-	echo "deb-src http://deb.debian.org/debian $SPARSE_SUITE main" > "$apt/sources.list"
-	opts=(-o Dir::Etc::sourcelist="$apt/sources.list" -o Dir::Etc::sourceparts=/dev/null
-	      -o Dir::State="$apt/state" -o Dir::State::Lists="$apt/lists"
-	      -o Dir::State::status=/dev/null -o Dir::Cache="$apt/cache"
-	      -o APT::Sandbox::User=root)
+	mkdir -p "$dir/src"
+	bench_apt "$dir/apt" "deb-src http://deb.debian.org/debian $SPARSE_SUITE main"
+	opts=("${apt_opts[@]}")
 	say "$(sparse --version 2>/dev/null || echo 'no sparse'): too old for $tree;" \
 		"building sparse $SPARSE_VERSION from Debian's $SPARSE_SUITE source in $dir" >&2
 	apt-get "${opts[@]}" -qq update >&2 || die "apt-get update of $SPARSE_SUITE (deb-src) failed"
