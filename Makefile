@@ -33,7 +33,7 @@ override FRAGS := $(DEBUG_FRAGS)
 endif
 export SRC OBJ LOGS TESTS KSRC DEBUG_OBJ FRAGS BASE BUILD
 
-.PHONY: vars all check help deps tree config kernel progs run bench gates drivers bisect shell export reset-tree clean
+.PHONY: vars all check help deps tree config kernel progs run rxe bench gates drivers bisect shell export reset-tree clean
 
 all: progs ## main job: build the kernel with the base's series, boot it, run the post-copy demo
 	@PLAN=demo/plan SHOW=all scripts/run.sh $(OBJ) $(LOGS)/demo
@@ -66,6 +66,9 @@ progs: kernel ## build the guest's static test programs
 
 run: progs ## boot the guest and run the tests (TESTS=regex to select)
 	scripts/run.sh $(OBJ) $(LOGS)/run$(if $(DEBUG),-debug)
+
+rxe: progs ## BASE=7.3: rxe (soft-RoCE) ODP over userfaultfd memory, and perftest (TESTS=regex)
+	scripts/rxe.sh $(OBJ) $(OBJ)/progs $(LOGS)/rxe
 
 bench: progs ## benchmark under qemu -icount: table and plot in $(LOGS)/bench (slow)
 	scripts/bench.sh $(B)/linux $(OBJ) $(LOGS)/bench $(FRAGS)

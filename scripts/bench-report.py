@@ -9,9 +9,11 @@
       (gnuplot), and prints results.md; NOVERIFY.LOG is hmm_resume on a
       kernel whose helper skips its verification walk, for its cost
   bench-report.py --mainline OUTDIR SERIES.LOG STOCK.LOG STOCK-REFACTOR.LOG
-                  SERIES-REFACTOR.LOG [NOVERIFY.LOG]
+                  SERIES-REFACTOR.LOG [NOVERIFY.LOG [RXE-SERIES.LOG RXE-STOCK.LOG]]
       the same for a base whose mainline has the helper (7.3): hmm_resume
-      on mainline's mm/hmm.c (STOCK.LOG) against the series (SERIES.LOG)
+      on mainline's mm/hmm.c (STOCK.LOG) against the series (SERIES.LOG);
+      with the rxe logs (hmm-rxe --bench on the series and on stock 7.3),
+      a table of rxe's ODP prefetch, and its two lines on the plot
 """
 import re
 import subprocess
@@ -111,7 +113,43 @@ def noverify_table(get, sizes, noverify_log):
     return lines
 
 
-def report_mainline(outdir, series_log, stock_log, ref_stock, ref_series, noverify_log=None):
+def rxe_table(get, rxe_series, rxe_stock):
+    """rxe's ODP prefetch over userfaultfd memory, stock 7.3 against the series."""
+    rows, notes = parse(rxe_series)
+    srows, snotes = parse(rxe_stock)
+    for r in rows:
+        get[("rxe_" + r["method"], r["mib"])] = r
+    for r in srows:
+        if r["method"] == "rxe_prefetch":
+            get[("rxe_stock_prefetch", r["mib"])] = r
+    sizes = sorted({r["mib"] for r in rows + srows})
+    ratio = lambda a, b: f"{a['ns_per_page'] / b['ns_per_page']:.3f}" if a and b else "-"
+    cell = lambda r: f"{r['ns_per_page']:,.0f}" if r else "not run"
+    lines = ["", "## A real driver: rxe's ODP prefetch of userfaultfd memory, 7.3.4 against the series",
+             "", "The owner's ibv_advise_mr(PREFETCH_WRITE, FLUSH) over an ODP MR of a fresh "
+             "anonymous MISSING area (one hmm_range, hmm_range_fault_unlocked_timeout() from "
+             "ib_umem_odp_map_dma_and_lock()), one UFFDIO_COPY per page; cpu_touch is the "
+             "same area faulted by one load per page, in the same program and guest.", "",
+             "| size | pages | cpu_touch ns/page | rxe prefetch 7.3.4 ns/page | "
+             "rxe prefetch series ns/page | 7.3.4 / series | series / cpu_touch |",
+             "|---|---|---|---|---|---|---|"]
+    for s in sizes:
+        cpu, st, se = (get.get((m, s)) for m in ("rxe_cpu_touch", "rxe_stock_prefetch",
+                                                 "rxe_rxe_prefetch"))
+        lines.append(f"| {s} MiB | {s * 256:,} | {cell(cpu)} | {cell(st)} | {cell(se)} | "
+                     f"{ratio(st, se)} | {ratio(se, cpu)} |")
+    lines.append("")
+    se = [get[("rxe_rxe_prefetch", s)] for s in sizes if ("rxe_rxe_prefetch", s) in get]
+    if len(se) >= 2:
+        lines.append(f"- Series at {se[-1]['mib']} MiB vs {se[0]['mib']} MiB: "
+                     f"{se[-1]['ns_per_page'] / se[0]['ns_per_page']:.3f}x ns/page (flat is 1.000).")
+    lines += [f"- 7.3.4: {n}" for n in snotes if not n.startswith("method")]
+    lines += [f"- series: {n}" for n in notes if not n.startswith("method")]
+    return lines, sizes
+
+
+def report_mainline(outdir, series_log, stock_log, ref_stock, ref_series, noverify_log=None,
+                    rxe_series=None, rxe_stock=None):
     """Mainline's helper (stock mm/hmm.c) against the series' on one table."""
     rows, notes = parse(series_log)
     srows, snotes = parse(stock_log)
@@ -122,13 +160,19 @@ def report_mainline(outdir, series_log, stock_log, ref_stock, ref_series, noveri
     sizes = sorted({r["mib"] for r in rows + srows})
     cols = ["cpu_touch", "process_vm_readv", "mainline", "hmm_resume"]
     names = ["cpu_touch", "process_vm_readv", "mainline helper", "series helper"]
+    rxe_lines = []
+    if rxe_series and rxe_stock:
+        rxe_lines, rxe_sizes = rxe_table(get, rxe_series, rxe_stock)
+        sizes = sorted(set(sizes) | set(rxe_sizes))
+        cols += ["rxe_stock_prefetch", "rxe_rxe_prefetch"]
+        names += ["rxe prefetch 7.3.4", "rxe prefetch series"]
     ratio = lambda a, b: f"{a['ns_per_page'] / b['ns_per_page']:.3f}" if a and b else "-"
-    out = ["| size | pages | " + " | ".join(f"{n} ns/page" for n in names) +
+    out = ["| size | pages | " + " | ".join(f"{n} ns/page" for n in names[:4]) +
            " | mainline / series | series / process_vm_readv | series / cpu_touch |",
-           "|---" * (len(cols) + 5) + "|"]
+           "|---" * (4 + 5) + "|"]
     for s in sizes:
         cells = [f"{get[(m, s)]['ns_per_page']:,.0f}" if (m, s) in get else "not run"
-                 for m in cols]
+                 for m in cols[:4]]
         res, main, pvr, cpu = (get.get((m, s)) for m in ("hmm_resume", "mainline",
                                                          "process_vm_readv", "cpu_touch"))
         out.append(f"| {s} MiB | {s * 256:,} | " + " | ".join(cells) +
@@ -144,6 +188,7 @@ def report_mainline(outdir, series_log, stock_log, ref_stock, ref_series, noveri
     lines += [f"- {n}" for n in notes if not n.startswith("method")]
     if noverify_log:
         lines += noverify_table(get, sizes, noverify_log)
+    lines += rxe_lines
     lines += refactor_table(ref_stock, ref_series, "mainline")
     text = "\n".join(lines) + "\n"
     open(f"{outdir}/results.md", "w").write(text)
@@ -215,7 +260,7 @@ def report(outdir, main_log, base_log, patched_log, noverify_log=None):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) in (7, 8) and sys.argv[1] == "--mainline":
+    if len(sys.argv) in (7, 8, 10) and sys.argv[1] == "--mainline":
         sys.exit(report_mainline(*sys.argv[2:]))
     if len(sys.argv) == 3 and sys.argv[1] == "--check":
         sys.exit(check(sys.argv[2]))

@@ -9,7 +9,9 @@
 #     restarts from the start after every lock drop);
 #  3. the verification walk's cost: hmm_resume alone on the series with
 #     bases/BASE/no-verify.patch (built in TREE/../bench-noverify);
-#  4. scripts/bench-report.py: table, RUNDIR/results.md, RUNDIR/bench.png.
+#  4. 7.3: rxe's ODP prefetch of userfaultfd memory (hmm-rxe --bench) on
+#     the series and on stock 7.3 (scripts/stock.sh, TREE/../stock);
+#  5. scripts/bench-report.py: table, RUNDIR/results.md, RUNDIR/bench.png.
 # usage: bench.sh TREE OBJ RUNDIR FRAGMENT...   (env BASE: 6.12 or 7.3)
 # env:   SIZES=2,4,8,16,128,1024  RESTART_LIMIT=seconds of guest time (60;
 #        120 for mainline's helper on 7.3, so that it reaches 128 MiB)
@@ -26,6 +28,13 @@ guest() { # OBJ NAME ARGS...: run hmm-bench in a guest booted from OBJ
 	printf 'bench:%s\t%s\t/bench/bin/hmm-bench %s\n' "$name" "$TIMEOUT" "$*" > "$rundir/$name.plan"
 	say "hmm-bench $* on $(basename "$(dirname "$o")")/$(basename "$o") (qemu -icount; this takes minutes)"
 	PLAN=$rundir/$name.plan SHOW=all "$top/scripts/run.sh" "$o" "$rundir/$name"
+}
+
+rxe_guest() { # OBJ NAME ARGS...: run hmm-rxe --bench in an rxe guest booted from OBJ
+	local o=$1 name=$2; shift 2
+	printf 'bench:%s\t%s\t/bench/bin/hmm-rxe --bench %s\n' "$name" "$TIMEOUT" "$*" > "$rundir/$name.plan"
+	say "hmm-rxe --bench $* on $(basename "$(dirname "$o")")/$(basename "$o") (qemu -icount; this takes minutes)"
+	PLAN=$rundir/$name.plan SHOW=all "$top/scripts/rxe.sh" "$o" "$obj/progs" "$rundir/$name"
 }
 
 # The base's mm/hmm.c, same config, in the same layout as the main tree so
@@ -66,7 +75,12 @@ if [ "${BASE:-6.12}" = 6.12 ]; then
 else
 	guest "$base/obj" mainline --methods hmm_resume --quadratic hmm_resume \
 		--sizes "$sizes" --restart-limit "${RESTART_LIMIT:-120}"
+	"$top/scripts/stock.sh" "$tree" "$@"
+	rxe_guest "$obj" rxe-series --sizes "$sizes"
+	rxe_guest "$(dirname "$tree")/stock/obj" rxe-stock --sizes "$sizes" --quadratic \
+		--restart-limit "${RESTART_LIMIT:-120}"
 	"$top/scripts/bench-report.py" --mainline "$rundir" "$rundir/main/results.log" \
 		"$rundir/mainline/results.log" "$rundir/refactor-pristine/results.log" \
-		"$rundir/refactor-patched/results.log" "$rundir/noverify/results.log"
+		"$rundir/refactor-patched/results.log" "$rundir/noverify/results.log" \
+		"$rundir/rxe-series/results.log" "$rundir/rxe-stock/results.log"
 fi

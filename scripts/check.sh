@@ -5,8 +5,9 @@
 #  6.12: upstream gates, compile gates, the bench's self-tests, the suite,
 #        the demo, the benchmark smoke test, bisect, the debug kernel's suite.
 #  7.3:  the same gates on the 7.3 series, the suite (mainline's hmm-tests
-#        and the series' new ones) on 7.3 with the series, the demo, the
-#        benchmark smoke test, bisect.
+#        and the series' new ones) on 7.3 with the series, the rxe tests on
+#        the series and on stock 7.3, the demo, the benchmark smoke test,
+#        bisect.
 # Every part runs even when an earlier one failed, so the summary is whole.
 # usage: check.sh   (env from the Makefile: BASE BUILD KSRC; with KSRC only
 #        BASE is checked, on that tree)
@@ -85,6 +86,22 @@ check_73() {
 	fi
 	# The tree's hmm-tests: mainline's own tests and the series' new ones.
 	part suite "$top/scripts/run.sh" "$OBJ" "$LOGS/suite"
+	# A real driver: rxe's ODP over userfaultfd memory (tests/rxe/), on the
+	# series, then on stock 7.3 with the same programs: there only what is
+	# meant to pass on both (the owner's death while rxe waits, another
+	# process's traffic, perftest). On 7.3.4 the table fails (patch 28)
+	# and so do the teardowns while rxe waits (patches 30-32; the README).
+	part rxe "$top/scripts/rxe.sh" "$OBJ" "$OBJ/progs" "$LOGS/rxe"
+	if [ -z "${KSRC:-}" ]; then
+		t=$(date +%s)
+		if "$top/scripts/stock.sh" "$SRC" $FRAGS > "$LOGS/stock-build.log" 2>&1; then
+			t_build=$((t_build + $(date +%s) - t))
+			part rxe-stock env TESTS='^(hmm-rxe:(owner_gone\.(killed|exits)_|global\.stall)|perftest:)' \
+				"$top/scripts/rxe.sh" "$(dirname "$SRC")/stock/obj" "$OBJ/progs" "$LOGS/rxe-stock"
+		else
+			failed_part rxe-stock "stock $BASE did not build; see $LOGS/stock-build.log"
+		fi
+	fi
 	part demo env PLAN="$top/demo/plan" QUIET=1 "$top/scripts/run.sh" "$OBJ" "$LOGS/demo"
 	part bench-smoke "$top/scripts/bench-smoke.sh" "$OBJ" "$LOGS/bench-smoke"
 	# Every prefix builds and passes its hmm-tests; mainline's THP migration

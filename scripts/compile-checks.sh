@@ -50,6 +50,7 @@ enabled() { # OBJ OBJECT... : the objects that OBJ's config builds
 		*amdgpu_hmm*) sym=CONFIG_HSA_AMD ;;
 		*xe_hmm*) sym=CONFIG_DRM_XE ;;
 		*umem_odp*|*mlx5/odp*|*rxe/rxe_odp*) sym=CONFIG_INFINIBAND_ON_DEMAND_PAGING ;;
+		*infiniband/sw/rxe/*) sym=CONFIG_RDMA_RXE ;;
 		*mshv_regions*) sym=CONFIG_MSHV_ROOT ;;
 		*amdxdna/*) sym=CONFIG_DRM_ACCEL_AMDXDNA ;;
 		*drm_gpusvm*) sym=CONFIG_DRM_GPUSVM ;;

@@ -4,7 +4,8 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 pkgs="make gcc libc6-dev git python3 perl flex bison bc libelf-dev libssl-dev cpio kmod
-	rsync xz-utils ccache busybox-static qemu-system-x86 linux-source-6.12 gnuplot-nox sparse python3-docutils $*"
+	rsync xz-utils ccache busybox-static qemu-system-x86 linux-source-6.12 gnuplot-nox sparse python3-docutils
+	libibverbs-dev ibverbs-providers perftest iproute2 $*"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

@@ -43,6 +43,11 @@ def harness_tests(prog):
             f, v, t = line[0:20].strip(), line[21:46].strip(), line[47:].strip()
             if not all(ident.match(x) for x in (f, v, t)) or line[20:21].strip() \
                     or line[46:47].strip():
+                # a name longer than its column shifts the others: say so
+                # rather than leave the test out of the plan
+                if re.fullmatch(r"\s*\w+(\s+\w+){0,2}\s*", line):
+                    sys.exit(f"plan.py: {prog} -l: cannot parse '{line}' "
+                             "(a fixture name over 20 or a variant over 25 characters?)")
                 continue
             fixture = fixture or f
             if v:

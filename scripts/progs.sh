@@ -7,7 +7,10 @@
 # env:   TREE_ONLY=1 builds only the tree's own tests (the project's programs
 #        use the series' ioctls, which an early prefix of the series lacks)
 #        BASE=version: only the programs its bases/<version>/base.conf lists
-#        in PROGS, if it sets PROGS (the others use ioctls of another base)
+#        in PROGS, if it sets PROGS (the others use ioctls of another base);
+#        with RXE=yes there, also the rxe tests (tests/rxe/, linked with
+#        Debian 12's static libibverbs and its rxe provider) and the Debian
+#        programs they run, staged in OUTDIR/rootfs (scripts/rxe-root.sh)
 set -eu
 . "$(dirname "$0")/lib.sh"
 src=$(realpath "$1") obj=$(realpath "$2") out=$3
@@ -24,7 +27,10 @@ build() { # OUTPUT SOURCES...
 	local o=$1; shift
 	gcc $cflags -o "$out/$o" "$@" $libs > "$out/$o.log" 2>&1 ||
 		{ cat "$out/$o.log" >&2; die "building $o failed"; }
-	if grep -q 'warning:' "$out/$o.log"; then cat "$out/$o.log" >&2; fi
+	# (libnl's getprotobyname() & co warn in every static link)
+	if grep -v "in statically linked applications requires" "$out/$o.log" | grep -q 'warning:'; then
+		cat "$out/$o.log" >&2
+	fi
 }
 
 # Newer hmm-tests use the mm selftests' helpers and expect _GNU_SOURCE
@@ -38,7 +44,16 @@ fi
 build hmm-tests "${extra[@]}" "$mm/hmm-tests.c"
 echo hmm-tests > "$out/harness.list"
 install -m 755 "$top/guest/kmemleak-check" "$out/"
-[ -z "${TREE_ONLY:-}" ] || { say "guest programs built: hmm-tests"; exit 0; }
+[ -z "${TREE_ONLY:-}" ] || { if [ "${RXE:-}" = yes ]; then
+	# rdma-core's static link: the rxe provider is linked in, no plugins
+	libs="-DRDMA_STATIC_PROVIDERS=rxe -lrxe-rdmav34 -libverbs -lnl-route-3 -lnl-3 -lpthread"
+	for c in "$top"/tests/rxe/*.c; do
+		build "$(basename "$c" .c)" "$c"
+	done
+	install -m 755 "$top/tests/rxe/perftest" "$out/rxe-perftest"
+	"$top/scripts/rxe-root.sh" "$out/rootfs"
+fi
+say "guest programs built: hmm-tests"; exit 0; }
 PROGS=all
 [ -z "${BASE:-}" ] || [ ! -f "$top/bases/$BASE/base.conf" ] || . "$top/bases/$BASE/base.conf"
 wanted() { [ "$PROGS" = all ] || [[ " $PROGS " == *" $(basename "$1" .c) "* ]]; }
@@ -51,4 +66,13 @@ for c in "$top"/demo/*.c "$top"/bench/*.c; do
 	[ -e "$c" ] && wanted "$c" || continue
 	build "$(basename "$c" .c)" "$c"
 done
-say "guest programs built: $(cd "$out" && ls | grep -vE '\.(log|list)$' | tr '\n' ' ')"
+if [ "${RXE:-}" = yes ]; then
+	# rdma-core's static link: the rxe provider is linked in, no plugins
+	libs="-DRDMA_STATIC_PROVIDERS=rxe -lrxe-rdmav34 -libverbs -lnl-route-3 -lnl-3 -lpthread"
+	for c in "$top"/tests/rxe/*.c; do
+		build "$(basename "$c" .c)" "$c"
+	done
+	install -m 755 "$top/tests/rxe/perftest" "$out/rxe-perftest"
+	"$top/scripts/rxe-root.sh" "$out/rootfs"
+fi
+say "guest programs built: $(cd "$out" && ls | grep -vE '\.(log|list)$|^rootfs$' | tr '\n' ' ')"
