@@ -44,17 +44,8 @@ fi
 build hmm-tests "${extra[@]}" "$mm/hmm-tests.c"
 echo hmm-tests > "$out/harness.list"
 install -m 755 "$top/guest/kmemleak-check" "$out/"
-[ -z "${TREE_ONLY:-}" ] || { if [ "${RXE:-}" = yes ]; then
-	# rdma-core's static link: the rxe provider is linked in, no plugins
-	libs="-DRDMA_STATIC_PROVIDERS=rxe -lrxe-rdmav34 -libverbs -lnl-route-3 -lnl-3 -lpthread"
-	for c in "$top"/tests/rxe/*.c; do
-		build "$(basename "$c" .c)" "$c"
-	done
-	install -m 755 "$top/tests/rxe/perftest" "$out/rxe-perftest"
-	"$top/scripts/rxe-root.sh" "$out/rootfs"
-fi
-say "guest programs built: hmm-tests"; exit 0; }
-PROGS=all
+[ -z "${TREE_ONLY:-}" ] || { say "guest programs built: hmm-tests"; exit 0; }
+PROGS=all RXE=
 [ -z "${BASE:-}" ] || [ ! -f "$top/bases/$BASE/base.conf" ] || . "$top/bases/$BASE/base.conf"
 wanted() { [ "$PROGS" = all ] || [[ " $PROGS " == *" $(basename "$1" .c) "* ]]; }
 for c in "$top"/tests/*.c; do

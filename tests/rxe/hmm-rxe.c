@@ -15,6 +15,11 @@
  * (MISSING, MINOR, WP). Each test checks every byte against what the
  * handler served or the peer wrote, and the handler's count of faults.
  *
+ * What must not happen (owner_gone, stall_other_process): the owner is
+ * killed, exits, or tears its QP or MR down while rxe's worker waits for a
+ * handler that never answers; another process's QPs on the same device
+ * carry traffic meanwhile. advise_plain_mr: a prefetch of a non-ODP MR.
+ *
  * The guest makes the rxe device first (tests/rxe/setup); the device is the
  * first one libibverbs lists, and its GID is the IPv4-mapped one.
  *
@@ -95,7 +100,6 @@ struct uarea {
 	atomic_long faults;	/* messages the handler read */
 	atomic_long answered;	/* of them, resolved */
 	atomic_int never_answer; /* read faults but resolve none */
-	int delay_ms;		/* wait this long before each answer */
 	bool constant;		/* MISSING: serve one page as it is (--bench) */
 	char *page;		/* MISSING: the page UFFDIO_COPY copies */
 };
@@ -161,8 +165,6 @@ static void *handler(void *arg)
 		atomic_fetch_add(&a->faults, 1);
 		if (atomic_load(&a->never_answer))
 			continue;
-		if (a->delay_ms)
-			usleep(a->delay_ms * 1000);
 		addr = msg.arg.pagefault.address & ~(a->psize - 1);
 		if (a->mode == MISSING) {
 			struct uffdio_copy c = {
