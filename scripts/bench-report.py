@@ -40,6 +40,19 @@ def parse(path):
     return rows, notes
 
 
+def ratio(a, b):
+    """a's ns/page over b's, for a table cell ("-" if either is missing)."""
+    return f"{a['ns_per_page'] / b['ns_per_page']:.3f}" if a and b else "-"
+
+
+def flat_note(label, rows):
+    """The largest size's ns/page over the smallest's, as a note line (or none)."""
+    if len(rows) < 2:
+        return []
+    return [f"- {label} at {rows[-1]['mib']} MiB vs {rows[0]['mib']} MiB: "
+            f"{rows[-1]['ns_per_page'] / rows[0]['ns_per_page']:.3f}x ns/page (flat is 1.000)."]
+
+
 def check(path):
     rows, notes = parse(path)
     sizes = sorted({r["mib"] for r in rows})
@@ -123,7 +136,6 @@ def rxe_table(get, rxe_series, rxe_stock):
         if r["method"] == "rxe_prefetch":
             get[("rxe_stock_prefetch", r["mib"])] = r
     sizes = sorted({r["mib"] for r in rows + srows})
-    ratio = lambda a, b: f"{a['ns_per_page'] / b['ns_per_page']:.3f}" if a and b else "-"
     cell = lambda r: f"{r['ns_per_page']:,.0f}" if r else "not run"
     lines = ["", "## A real driver: rxe's ODP prefetch of userfaultfd memory, 7.3.4 against the series",
              "", "The owner's ibv_advise_mr(PREFETCH_WRITE, FLUSH) over an ODP MR of a fresh "
@@ -139,10 +151,8 @@ def rxe_table(get, rxe_series, rxe_stock):
         lines.append(f"| {s} MiB | {s * 256:,} | {cell(cpu)} | {cell(st)} | {cell(se)} | "
                      f"{ratio(st, se)} | {ratio(se, cpu)} |")
     lines.append("")
-    se = [get[("rxe_rxe_prefetch", s)] for s in sizes if ("rxe_rxe_prefetch", s) in get]
-    if len(se) >= 2:
-        lines.append(f"- Series at {se[-1]['mib']} MiB vs {se[0]['mib']} MiB: "
-                     f"{se[-1]['ns_per_page'] / se[0]['ns_per_page']:.3f}x ns/page (flat is 1.000).")
+    lines += flat_note("Series", [get[("rxe_rxe_prefetch", s)] for s in sizes
+                                  if ("rxe_rxe_prefetch", s) in get])
     lines += [f"- 7.3.4: {n}" for n in snotes if not n.startswith("method")]
     lines += [f"- series: {n}" for n in notes if not n.startswith("method")]
     return lines, sizes
@@ -160,19 +170,19 @@ def report_mainline(outdir, series_log, stock_log, ref_stock, ref_series, noveri
     sizes = sorted({r["mib"] for r in rows + srows})
     cols = ["cpu_touch", "process_vm_readv", "mainline", "hmm_resume"]
     names = ["cpu_touch", "process_vm_readv", "mainline helper", "series helper"]
-    rxe_lines = []
+    # the plot has the table's columns, and rxe's two when there are rxe logs
+    plot_cols, plot_names, rxe_lines, plot_sizes = cols, names, [], sizes
     if rxe_series and rxe_stock:
         rxe_lines, rxe_sizes = rxe_table(get, rxe_series, rxe_stock)
-        sizes = sorted(set(sizes) | set(rxe_sizes))
-        cols += ["rxe_stock_prefetch", "rxe_rxe_prefetch"]
-        names += ["rxe prefetch 7.3.4", "rxe prefetch series"]
-    ratio = lambda a, b: f"{a['ns_per_page'] / b['ns_per_page']:.3f}" if a and b else "-"
-    out = ["| size | pages | " + " | ".join(f"{n} ns/page" for n in names[:4]) +
+        plot_sizes = sorted(set(sizes) | set(rxe_sizes))
+        plot_cols = cols + ["rxe_stock_prefetch", "rxe_rxe_prefetch"]
+        plot_names = names + ["rxe prefetch 7.3.4", "rxe prefetch series"]
+    out = ["| size | pages | " + " | ".join(f"{n} ns/page" for n in names) +
            " | mainline / series | series / process_vm_readv | series / cpu_touch |",
-           "|---" * (4 + 5) + "|"]
+           "|---" * (len(cols) + 5) + "|"]
     for s in sizes:
         cells = [f"{get[(m, s)]['ns_per_page']:,.0f}" if (m, s) in get else "not run"
-                 for m in cols[:4]]
+                 for m in cols]
         res, main, pvr, cpu = (get.get((m, s)) for m in ("hmm_resume", "mainline",
                                                          "process_vm_readv", "cpu_touch"))
         out.append(f"| {s} MiB | {s * 256:,} | " + " | ".join(cells) +
@@ -180,10 +190,8 @@ def report_mainline(outdir, series_log, stock_log, ref_stock, ref_series, noveri
     lines = ["## Fault path on userfaultfd memory: mainline's helper against the series'",
              "", "One hmm_range over the whole area (HMM_DMIRROR_RANGE_FAULT, "
              "hmm_range_fault_unlocked_timeout()), one UFFDIO_COPY per page.", ""] + out + [""]
-    res = [get[("hmm_resume", s)] for s in sizes if ("hmm_resume", s) in get]
-    if len(res) >= 2:
-        lines.append(f"- Series at {res[-1]['mib']} MiB vs {res[0]['mib']} MiB: "
-                     f"{res[-1]['ns_per_page'] / res[0]['ns_per_page']:.3f}x ns/page (flat is 1.000).")
+    lines += flat_note("Series", [get[("hmm_resume", s)] for s in sizes
+                                  if ("hmm_resume", s) in get])
     lines += [f"- mainline: {n}" for n in snotes if not n.startswith("method")]
     lines += [f"- {n}" for n in notes if not n.startswith("method")]
     if noverify_log:
@@ -193,12 +201,12 @@ def report_mainline(outdir, series_log, stock_log, ref_stock, ref_series, noveri
     text = "\n".join(lines) + "\n"
     open(f"{outdir}/results.md", "w").write(text)
     with open(f"{outdir}/bench.dat", "w") as f:
-        f.write("mib " + " ".join(n.replace(" ", "_") for n in names) + "\n")
-        for s in sizes:
+        f.write("mib " + " ".join(n.replace(" ", "_") for n in plot_names) + "\n")
+        for s in plot_sizes:
             f.write(f"{s} " + " ".join(str(get[(m, s)]["ns_per_page"]) if (m, s) in get
-                                        else "NaN" for m in cols) + "\n")
+                                        else "NaN" for m in plot_cols) + "\n")
     if plot(outdir, "Faulting userfaultfd memory on 7.3: cost per page "
-            "(guest instructions, qemu -icount)", len(cols)):
+            "(guest instructions, qemu -icount)", len(plot_cols)):
         return 1
     print(text)
     print(f"plot: {outdir}/bench.png")
@@ -218,14 +226,11 @@ def report(outdir, main_log, base_log, patched_log, noverify_log=None):
             r = get.get((m, s))
             cells.append(f"{r['ns_per_page']:,.0f}" if r else "skipped")
         res, pvr, cpu = (get.get((m, s)) for m in ("hmm_resume", "process_vm_readv", "cpu_touch"))
-        ratio = lambda a, b: f"{a['ns_per_page'] / b['ns_per_page']:.3f}" if a and b else "-"
         out.append(f"| {s} MiB | {s * 256:,} | " + " | ".join(cells) +
                    f" | {ratio(res, pvr)} | {ratio(res, cpu)} |")
     lines = ["## Fault path on userfaultfd memory (one UFFDIO_COPY per page)", ""] + out + [""]
-    res = [get[("hmm_resume", s)] for s in sizes if ("hmm_resume", s) in get]
-    if len(res) >= 2:
-        lines.append(f"- Resume at {res[-1]['mib']} MiB vs {res[0]['mib']} MiB: "
-                     f"{res[-1]['ns_per_page'] / res[0]['ns_per_page']:.3f}x ns/page (flat is 1.000).")
+    lines += flat_note("Resume", [get[("hmm_resume", s)] for s in sizes
+                                  if ("hmm_resume", s) in get])
     for s in sizes:
         rs, rr = get.get(("hmm_restart", s)), get.get(("hmm_resume", s))
         if rs and rr:
