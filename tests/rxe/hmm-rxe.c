@@ -633,80 +633,79 @@ static int rdma(struct __test_metadata *_metadata, FIXTURE_DATA(rxe) *self,
 }
 
 /*
- * The peer reads the whole area: rxe's responder (a kernel worker) faults
- * every page through the handler, except for WP, where the pages are there
- * and a read takes no fault.
+ * The peer reads the area from byte @lo to @lo bytes before its end, and
+ * checks those bytes and the handler's count of faults (every page is
+ * touched: @lo is under a page). ASSERTs end the test.
  */
-TEST_F(rxe, read)
+static void read_between(struct __test_metadata *_metadata, FIXTURE_DATA(rxe) *self,
+			 size_t lo)
 {
+	size_t len = self->a.len - 2 * lo;
 	long bad;
 
-	ASSERT_EQ(0, rdma(_metadata, self, IBV_WR_RDMA_READ, 0, self->a.len));
-	bad = check_pattern(self->buf, 0, self->a.len);
-	ASSERT_EQ(-1, bad) TH_LOG("byte %ld read %#x, the handler served %#x", bad,
-				  (uint8_t)self->buf[bad], pattern(bad));
-	ASSERT_EQ(want_faults(&self->a, false, self->npages), atomic_load(&self->a.faults));
-	/* read again: no more faults */
 	memset(self->buf, 0, self->a.len);
-	ASSERT_EQ(0, rdma(_metadata, self, IBV_WR_RDMA_READ, 0, self->a.len));
-	ASSERT_EQ(-1, check_pattern(self->buf, 0, self->a.len));
+	ASSERT_EQ(0, rdma(_metadata, self, IBV_WR_RDMA_READ, lo, len));
+	bad = check_pattern(self->buf + lo, lo, len);
+	ASSERT_EQ(-1, bad) TH_LOG("byte %ld read %#x, the handler served %#x", bad + lo,
+				  (uint8_t)self->buf[bad + lo], pattern(bad + lo));
 	ASSERT_EQ(want_faults(&self->a, false, self->npages), atomic_load(&self->a.faults));
-	ASSERT_EQ(0, uarea_stop(&self->a));
 }
 
 /*
- * The peer writes all but the first and last half page: every page faults
- * for writing; what the peer did not write is what the handler served.
+ * The peer writes the area from byte @lo to @lo bytes before its end:
+ * every page faults for writing; what the peer did not write is what the
+ * handler served, and the CPU's reads find every page there.
  */
-TEST_F(rxe, write)
+static void write_between(struct __test_metadata *_metadata, FIXTURE_DATA(rxe) *self,
+			  size_t lo)
 {
-	size_t half = self->a.psize / 2, len = self->a.len;
+	size_t len = self->a.len;
 
 	for (size_t i = 0; i < len; i++)
 		self->buf[i] = peer_pattern(i);
-	ASSERT_EQ(0, rdma(_metadata, self, IBV_WR_RDMA_WRITE, half, len - 2 * half));
+	ASSERT_EQ(0, rdma(_metadata, self, IBV_WR_RDMA_WRITE, lo, len - 2 * lo));
 	ASSERT_EQ(want_faults(&self->a, true, self->npages), atomic_load(&self->a.faults));
 	for (size_t i = 0; i < len; i++) {
-		uint8_t want = i < half || i >= len - half ? pattern(i) : peer_pattern(i);
+		uint8_t want = i < lo || i >= len - lo ? pattern(i) : peer_pattern(i);
 
 		ASSERT_EQ(want, (uint8_t)self->a.base[i])
-			TH_LOG("byte %zu of %zu (peer wrote %zu..%zu)", i, len, half, len - half);
+			TH_LOG("byte %zu of %zu (peer wrote %zu..%zu)", i, len, lo, len - lo);
 	}
-	/* the CPU's reads found every page there */
 	ASSERT_EQ(want_faults(&self->a, true, self->npages), atomic_load(&self->a.faults));
+}
+
+/*
+ * The peer reads the whole area: rxe's responder (a kernel worker) faults
+ * every page through the handler, except for WP, where the pages are there
+ * and a read takes no fault. A second read takes none.
+ */
+TEST_F(rxe, read)
+{
+	read_between(_metadata, self, 0);
+	read_between(_metadata, self, 0);
+	ASSERT_EQ(0, uarea_stop(&self->a));
+}
+
+/* The peer writes all but the first and last half page. */
+TEST_F(rxe, write)
+{
+	write_between(_metadata, self, self->a.psize / 2);
 	ASSERT_EQ(0, uarea_stop(&self->a));
 }
 
 /*
- * The same, but from byte 100 to 100 bytes before the end: the responder's
+ * The same from byte 100 to 100 bytes before the end: the responder's
  * 1024-byte packets start inside a page and some cross into the next one.
  */
 TEST_F(rxe, read_unaligned)
 {
-	size_t len = self->a.len;
-	long bad;
-
-	ASSERT_EQ(0, rdma(_metadata, self, IBV_WR_RDMA_READ, 100, len - 200));
-	bad = check_pattern(self->buf + 100, 100, len - 200);
-	ASSERT_EQ(-1, bad) TH_LOG("byte %ld read %#x, the handler served %#x", bad + 100,
-				  (uint8_t)self->buf[bad + 100], pattern(bad + 100));
-	ASSERT_EQ(want_faults(&self->a, false, self->npages), atomic_load(&self->a.faults));
+	read_between(_metadata, self, 100);
 	ASSERT_EQ(0, uarea_stop(&self->a));
 }
 
 TEST_F(rxe, write_unaligned)
 {
-	size_t len = self->a.len;
-
-	for (size_t i = 0; i < len; i++)
-		self->buf[i] = peer_pattern(i);
-	ASSERT_EQ(0, rdma(_metadata, self, IBV_WR_RDMA_WRITE, 100, len - 200));
-	ASSERT_EQ(want_faults(&self->a, true, self->npages), atomic_load(&self->a.faults));
-	for (size_t i = 0; i < len; i++) {
-		uint8_t want = i < 100 || i >= len - 100 ? pattern(i) : peer_pattern(i);
-
-		ASSERT_EQ(want, (uint8_t)self->a.base[i]) TH_LOG("byte %zu of %zu", i, len);
-	}
+	write_between(_metadata, self, 100);
 	ASSERT_EQ(0, uarea_stop(&self->a));
 }
 
@@ -983,35 +982,64 @@ static void describe(pid_t pid, char *buf, size_t len)
 	snprintf(buf, len, "stat: %.60s wchan: %s", stat, wchan);
 }
 
+/*
+ * A process of the liveness tests' own: an ODP MR over 4 pages filled with
+ * the pattern (no userfaultfd), read one packet at a time into a plain MR
+ * by the second QP.
+ */
+struct reader {
+	struct rxe_env e;
+	char *src, *dst;
+	struct ibv_mr *odp, *mr;
+};
+
+static int reader_setup(struct reader *r)
+{
+	size_t len = 4UL * getpagesize();
+
+	memset(r, 0, sizeof(*r));
+	r->src = aligned_alloc(getpagesize(), len);
+	r->dst = aligned_alloc(getpagesize(), len);
+	if (!r->src || !r->dst || env_setup(&r->e))
+		return -1;
+	fill(r->src, 0, len);
+	r->odp = ibv_reg_mr(r->e.pd, r->src, len, IBV_ACCESS_ON_DEMAND |
+			    IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ);
+	r->mr = ibv_reg_mr(r->e.pd, r->dst, len, IBV_ACCESS_LOCAL_WRITE);
+	return r->odp && r->mr ? 0 : -1;
+}
+
+/* One RDMA READ of a packet: 0 if it completed with the pattern. */
+static int reader_read(struct reader *r, uint64_t id)
+{
+	struct ibv_wc wc;
+
+	memset(r->dst, 0, PKT);
+	if (post_rdma(r->e.qb, IBV_WR_RDMA_READ, r->mr, r->dst, PKT, (uintptr_t)r->src,
+		      r->odp->rkey, id) ||
+	    wait_wc(r->e.cq_b, WC_TIMEOUT_MS, &wc) || check_pattern(r->dst, 0, PKT) != -1)
+		return -1;
+	return 0;
+}
+
+static void reader_teardown(struct reader *r)
+{
+	if (r->odp)
+		ibv_dereg_mr(r->odp);
+	if (r->mr)
+		ibv_dereg_mr(r->mr);
+	env_teardown(&r->e);
+	free(r->src);
+	free(r->dst);
+}
+
 /* After the owner is gone: the device still serves a new process's read. */
 static int device_works(void)
 {
-	struct rxe_env e = { 0 };
-	size_t len = 4UL * getpagesize();
-	char *src = aligned_alloc(getpagesize(), len), *dst = aligned_alloc(getpagesize(), len);
-	struct ibv_mr *odp = NULL, *mr = NULL;
-	struct ibv_wc wc;
-	int ret = -1;
+	struct reader r;
+	int ret = reader_setup(&r) ? -1 : reader_read(&r, 1);
 
-	if (!src || !dst || env_setup(&e))
-		goto out;
-	fill(src, 0, len);
-	odp = ibv_reg_mr(e.pd, src, len, IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE |
-			 IBV_ACCESS_REMOTE_READ);
-	mr = ibv_reg_mr(e.pd, dst, len, IBV_ACCESS_LOCAL_WRITE);
-	if (!odp || !mr || post_rdma(e.qb, IBV_WR_RDMA_READ, mr, dst, PKT,
-				     (uintptr_t)src, odp->rkey, 1))
-		goto out;
-	if (!wait_wc(e.cq_b, WC_TIMEOUT_MS, &wc) && check_pattern(dst, 0, PKT) == -1)
-		ret = 0;
-out:
-	if (odp)
-		ibv_dereg_mr(odp);
-	if (mr)
-		ibv_dereg_mr(mr);
-	env_teardown(&e);
-	free(src);
-	free(dst);
+	reader_teardown(&r);
 	return ret;
 }
 
@@ -1022,30 +1050,29 @@ FIXTURE(owner_gone) {
 
 FIXTURE_VARIANT(owner_gone) {
 	bool uffd_first;
-	bool killed;		/* SIGKILL, else the owner exits itself */
-	enum owner_end end;	/* what the owner does first */
+	enum owner_end end;	/* what the owner does; all but EXIT are killed */
 };
 
 FIXTURE_VARIANT_ADD(owner_gone, killed_uffd_first) {
-	.uffd_first = true, .killed = true, .end = PAUSE };
+	.uffd_first = true, .end = PAUSE };
 FIXTURE_VARIANT_ADD(owner_gone, killed_verbs_first) {
-	.uffd_first = false, .killed = true, .end = PAUSE };
+	.uffd_first = false, .end = PAUSE };
 FIXTURE_VARIANT_ADD(owner_gone, exits_uffd_first) {
-	.uffd_first = true, .killed = false, .end = EXIT };
+	.uffd_first = true, .end = EXIT };
 FIXTURE_VARIANT_ADD(owner_gone, exits_verbs_first) {
-	.uffd_first = false, .killed = false, .end = EXIT };
+	.uffd_first = false, .end = EXIT };
 FIXTURE_VARIANT_ADD(owner_gone, destroy_qp_then_killed) {
-	.uffd_first = true, .killed = true, .end = DESTROY_QP };
+	.uffd_first = true, .end = DESTROY_QP };
 FIXTURE_VARIANT_ADD(owner_gone, dereg_mr_then_killed) {
-	.uffd_first = true, .killed = true, .end = DEREG_MR };
+	.uffd_first = true, .end = DEREG_MR };
 FIXTURE_VARIANT_ADD(owner_gone, reset_qp_then_killed) {
-	.uffd_first = true, .killed = true, .end = RESET_QP };
+	.uffd_first = true, .end = RESET_QP };
 FIXTURE_VARIANT_ADD(owner_gone, async_prefetch_dereg) {
-	.uffd_first = true, .killed = true, .end = DEREG_ASYNC };
+	.uffd_first = true, .end = DEREG_ASYNC };
 FIXTURE_VARIANT_ADD(owner_gone, flush_prefetch_dereg) {
-	.uffd_first = true, .killed = true, .end = DEREG_FLUSH };
+	.uffd_first = true, .end = DEREG_FLUSH };
 FIXTURE_VARIANT_ADD(owner_gone, async_prefetch_dereg2) {
-	.uffd_first = true, .killed = true, .end = DEREG_OTHER };
+	.uffd_first = true, .end = DEREG_OTHER };
 
 FIXTURE_SETUP(owner_gone)
 {
@@ -1071,6 +1098,7 @@ FIXTURE_TEARDOWN(owner_gone)
  */
 TEST_F(owner_gone, while_rxe_waits)
 {
+	bool killed = variant->end != EXIT;
 	char why[256], who[128] = "";
 	int st, c;
 
@@ -1093,13 +1121,13 @@ TEST_F(owner_gone, while_rxe_waits)
 		ASSERT_EQ('X', c) TH_LOG("the owner's teardown (%d) did not return within 2 s (%d)",
 					 variant->end, c);
 	}
-	if (variant->killed)
+	if (killed)
 		ASSERT_EQ(0, kill(self->pid, SIGKILL));
 	st = reap(self->pid, 10000);
 	describe(self->pid, why, sizeof(why));
 	ASSERT_NE(-1, st) TH_LOG("the owner did not end within 10 s; %s", why);
 	self->pid = -1;
-	if (variant->killed) {
+	if (killed) {
 		ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	} else {
 		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("status %#x", st);
@@ -1147,31 +1175,18 @@ TEST(advise_plain_mr)
 /* B: read one packet over and over for STALL_MS; "COUNT MAXMS" on @out. */
 static void __attribute__((noreturn)) other_process(int out)
 {
-	size_t len = 4UL * getpagesize();
-	char *src = aligned_alloc(getpagesize(), len), *dst = aligned_alloc(getpagesize(), len);
-	struct rxe_env e = { 0 };
-	struct ibv_mr *odp, *mr;
 	long count = 0, worst = 0, end;
+	struct reader r;
 	char msg[64];
 	int n;
 
-	if (!src || !dst || env_setup(&e))
+	if (reader_setup(&r))
 		_exit(10);
-	fill(src, 0, len);
-	odp = ibv_reg_mr(e.pd, src, len, IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE |
-			 IBV_ACCESS_REMOTE_READ);
-	mr = ibv_reg_mr(e.pd, dst, len, IBV_ACCESS_LOCAL_WRITE);
-	if (!odp || !mr)
-		_exit(11);
 	end = now_ms() + STALL_MS;
 	while (now_ms() < end) {
 		long t = now_ms();
-		struct ibv_wc wc;
 
-		memset(dst, 0, PKT);
-		if (post_rdma(e.qb, IBV_WR_RDMA_READ, mr, dst, PKT, (uintptr_t)src,
-			      odp->rkey, count) ||
-		    wait_wc(e.cq_b, WC_TIMEOUT_MS, &wc) || check_pattern(dst, 0, PKT) != -1)
+		if (reader_read(&r, count))
 			_exit(12);
 		count++;
 		if (now_ms() - t > worst)
